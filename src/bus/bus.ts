@@ -1,0 +1,52 @@
+/**
+ * The message bus between the order service (saga orchestrator) and the participants.
+ * Two implementations: `local.ts` (in-process, for `npm start` and tests) and `rabbit.ts`.
+ *
+ * Delivery is at-least-once and unordered; a reply may be lost. Every command is therefore
+ * idempotent by its saga id, and the orchestrator re-sends until it has an answer.
+ */
+import type { ItemLine } from '../lib/items.js';
+import type { Reason } from '../lib/outcome.js';
+
+export type StockCommand =
+  | { type: 'reserve'; sagaId: string; items: ItemLine[] }
+  | { type: 'release'; sagaId: string; items: ItemLine[] }
+  | { type: 'price'; itemId: string };
+
+export type PaymentCommand =
+  | { type: 'charge'; sagaId: string; userId: string; amount: number }
+  | { type: 'refund'; sagaId: string; userId: string; amount: number };
+
+export interface Commands {
+  stock: StockCommand;
+  payment: PaymentCommand;
+}
+
+export type Participant = keyof Commands;
+
+/** What a participant answers. `price` is set only for the stock `price` query. */
+export type Reply = { ok: true; price?: number } | { ok: false; reason: Reason };
+
+/** A command as it travels: with the time after which it must not be applied any more. */
+export interface Envelope<C> {
+  command: C;
+  expiresAt: number;
+}
+
+/**
+ * Handles a batch of live (unexpired) commands and answers each, in order. Batches let the
+ * participant pipeline its scripts and pay for one durability barrier (Redis WAIT) per batch.
+ * A handler that throws answers none of the batch: the commands are redelivered.
+ */
+export type Handler<C> = (commands: readonly C[]) => Promise<Reply[]>;
+
+export interface Bus {
+  /**
+   * Sends one command and waits up to `timeoutMs` for its reply. Resolves `undefined` when
+   * no reply came in time: the command may or may not have been applied.
+   */
+  request<P extends Participant>(to: P, command: Commands[P], timeoutMs: number): Promise<Reply | undefined>;
+  /** Consumes the participant's commands until the bus is closed. */
+  serve<P extends Participant>(participant: P, handler: Handler<Commands[P]>): Promise<void>;
+  close(): Promise<void>;
+}

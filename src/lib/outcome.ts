@@ -1,0 +1,50 @@
+/**
+ * Expected outcomes are values, not exceptions (STYLE.md §9). Every refusal a client can
+ * cause has a reason here; `errors.ts` maps each to an HTTP status and message.
+ */
+export type Reason =
+  | 'order_not_found'
+  | 'item_not_found'
+  | 'user_not_found'
+  | 'insufficient_stock'
+  | 'insufficient_credit'
+  | 'order_paid'
+  | 'checkout_running'
+  | 'overflow'
+  | 'compensated'
+  | 'checkout_timeout';
+
+export type Outcome = { ok: true } | { ok: false; reason: Reason };
+
+export const OK: Outcome = Object.freeze({ ok: true });
+
+export function refused(reason: Reason): Outcome {
+  return { ok: false, reason };
+}
+
+const REASONS: ReadonlySet<string> = new Set<Reason>([
+  'order_not_found',
+  'item_not_found',
+  'user_not_found',
+  'insufficient_stock',
+  'insufficient_credit',
+  'order_paid',
+  'checkout_running',
+  'overflow',
+  'compensated',
+  'checkout_timeout',
+]);
+
+export function isReason(value: unknown): value is Reason {
+  return typeof value === 'string' && REASONS.has(value);
+}
+
+/** Parses the `ok` / reason strings that Lua scripts and SQL statements return. */
+export function outcomeOf(status: string): Outcome {
+  if (status === 'ok') return OK;
+  if (isReason(status)) return refused(status);
+  throw new Error(`store returned an unknown status: ${status}`);
+}
+
+/** The largest amount we accept or let any balance reach: beyond it doubles lose integers. */
+export const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;

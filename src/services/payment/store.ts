@@ -1,0 +1,32 @@
+/**
+ * What the payment service needs from its storage. Two implementations, Redis
+ * (`store.redis.ts`) and SQLite (`store.sqlite.ts`), proven alike by one conformance suite.
+ * Every method is one atomic step.
+ */
+import type { Outcome } from '../../lib/outcome.js';
+
+export interface PaymentStore {
+  createUser(userId: string): Promise<void>;
+  findCredit(userId: string): Promise<number | undefined>;
+  /**
+   * `opId` (the client's Idempotency-Key) makes a repeat return the first outcome unapplied.
+   * Refusals: user_not_found, overflow.
+   */
+  addFunds(userId: string, amount: number, opId?: string): Promise<Outcome>;
+  /** Refusals: user_not_found, insufficient_credit. */
+  pay(userId: string, amount: number, opId?: string): Promise<Outcome>;
+  /** Users "0".."n-1", replacing any with those ids. */
+  batchInit(n: number, startingMoney: number): Promise<void>;
+  /**
+   * Takes `amount` once per saga: a repeat answers the recorded outcome; after `refund` of
+   * the same saga it is a no-op answering `compensated`. An amount of 0 only checks the user.
+   * Refusals: user_not_found, insufficient_credit, compensated.
+   */
+  charge(sagaId: string, userId: string, amount: number): Promise<Outcome>;
+  /**
+   * Gives back what `charge` took for this saga, once; if `charge` never applied, leaves a
+   * tombstone so that a late `charge` does nothing. Always succeeds.
+   */
+  refund(sagaId: string, userId: string, amount: number): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+/**
+ * What the stock service needs from its storage. Two implementations, Redis
+ * (`store.redis.ts`) and SQLite (`store.sqlite.ts`), proven alike by one conformance suite.
+ * Every method is one atomic step.
+ */
+import type { ItemLine } from '../../lib/items.js';
+import type { Outcome } from '../../lib/outcome.js';
+
+export interface Item {
+  stock: number;
+  price: number;
+}
+
+export interface StockStore {
+  createItem(itemId: string, price: number): Promise<void>;
+  findItem(itemId: string): Promise<Item | undefined>;
+  /**
+   * `opId` (the client's Idempotency-Key) makes a repeat return the first outcome unapplied.
+   * Refusals: item_not_found, overflow.
+   */
+  add(itemId: string, amount: number, opId?: string): Promise<Outcome>;
+  /** Refusals: item_not_found, insufficient_stock. */
+  subtract(itemId: string, amount: number, opId?: string): Promise<Outcome>;
+  /** Items "0".."n-1", replacing any with those ids. */
+  batchInit(n: number, startingStock: number, price: number): Promise<void>;
+  /**
+   * Takes every line's quantity, all or nothing, once per saga: a repeat answers the recorded
+   * outcome; after `release` of the same saga it is a no-op answering `compensated`.
+   * Lines must name distinct items. Refusals: item_not_found, insufficient_stock, compensated.
+   */
+  reserve(sagaId: string, lines: readonly ItemLine[]): Promise<Outcome>;
+  /**
+   * Gives back what `reserve` took for this saga, once; if `reserve` never applied, leaves a
+   * tombstone so that a late `reserve` does nothing. Always succeeds.
+   */
+  release(sagaId: string, lines: readonly ItemLine[]): Promise<void>;
+  close(): Promise<void>;
+}

@@ -106,3 +106,53 @@ export function loadConfig(env: Env = process.env): Config {
     },
   };
 }
+
+/** Settings of `npm run cluster` (src/cluster), the local multi-process deployment. */
+export interface ClusterConfig {
+  /** CLUSTER_DIR (default `.cluster`): data, logs, plan.json and state.json of the cluster. */
+  dir: string;
+  /** GATEWAY_PORT (default 8000): nginx listen port; 0 picks a free port (tests). */
+  gatewayPort: number;
+  /** GATEWAY_WORKERS (default 1): nginx worker_processes, a number or `auto`. */
+  gatewayWorkers: string;
+  /** CLUSTER_SENTINEL_DOWN_AFTER_MS (default 3000): silence before Sentinel calls a master down. */
+  sentinelDownAfterMs: number;
+  /** CLUSTER_SENTINEL_FAILOVER_TIMEOUT_MS (default 5000): Sentinel failover-timeout. */
+  sentinelFailoverTimeoutMs: number;
+  /** CLUSTER_READY_TIMEOUT_MS (default 180000): how long `up` waits for every component. */
+  readyTimeoutMs: number;
+  /** PATH, handed to every child so it finds redis-server, nginx and erl. */
+  path: string;
+  /**
+   * Variables passed through to every service process: all `SAGA_*`, plus COMMAND_TTL_MS,
+   * RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS and LOG_LEVEL when set.
+   */
+  serviceEnv: Record<string, string>;
+}
+
+const CLUSTER_PASS_THROUGH = ['COMMAND_TTL_MS', 'RECORD_TTL_MS', 'REDIS_WAIT_TIMEOUT_MS', 'LOG_LEVEL'];
+
+export function loadClusterConfig(env: Env = process.env): ClusterConfig {
+  const gatewayWorkers = str(env, 'GATEWAY_WORKERS', '1');
+  if (gatewayWorkers !== 'auto' && !/^[1-9][0-9]*$/.test(gatewayWorkers)) {
+    throw new Error(
+      `GATEWAY_WORKERS must be a positive integer or auto, got ${JSON.stringify(gatewayWorkers)}`,
+    );
+  }
+  const serviceEnv: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && (name.startsWith('SAGA_') || CLUSTER_PASS_THROUGH.includes(name))) {
+      serviceEnv[name] = value;
+    }
+  }
+  return {
+    dir: str(env, 'CLUSTER_DIR', '.cluster'),
+    gatewayPort: int(env, 'GATEWAY_PORT', 8000),
+    gatewayWorkers,
+    sentinelDownAfterMs: int(env, 'CLUSTER_SENTINEL_DOWN_AFTER_MS', 3000, 100),
+    sentinelFailoverTimeoutMs: int(env, 'CLUSTER_SENTINEL_FAILOVER_TIMEOUT_MS', 5000, 1000),
+    readyTimeoutMs: int(env, 'CLUSTER_READY_TIMEOUT_MS', 180_000, 1000),
+    path: str(env, 'PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
+    serviceEnv,
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The HTTP shell shared by every process: Fastify with route schemas, JSON errors, and the
+ * guarantee that a request's fault is a 4xx and only a bug is a 5xx (ARCHITECTURE §1).
+ */
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyError,
+} from 'fastify';
+import { HTTP_ERRORS } from './errors.js';
+import type { Log } from './log.js';
+import { MAX_AMOUNT, type Outcome } from './outcome.js';
+
+export type App = FastifyInstance;
+
+/** Ids in paths: what the reference generates (uuids, "0".."n-1") and nothing that needs escaping. */
+export const ID = { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } as const;
+/** Positive integers in paths; the upper bound (2^53 - 1) is checked by `amount()`. */
+export const AMOUNT = { type: 'string', pattern: '^[1-9][0-9]{0,15}$' } as const;
+/** Non-negative integers, for batch_init starting values. */
+export const COUNT = { type: 'string', pattern: '^(0|[1-9][0-9]{0,15})$' } as const;
+/** Client-chosen Idempotency-Key header on non-idempotent stock and payment calls. */
+export const IDEMPOTENCY_KEY = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' } as const;
+
+/** Largest n a batch_init accepts: beyond it one request would hold the store for seconds. */
+export const MAX_BATCH = 1_000_000;
+
+export class BadRequest extends Error {
+  readonly statusCode = 400;
+}
+
+/** Converts a schema-checked numeric path parameter, refusing values beyond 2^53 - 1. */
+export function amount(raw: string, name: string, max = MAX_AMOUNT): number {
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value > max) {
+    throw new BadRequest(`invalid ${name}: must be an integer no larger than ${max}`);
+  }
+  return value;
+}
+
+export function buildHttp(log: Log): App {
+  // Typed as Fastify's own logger so the app's type stays the plain FastifyInstance.
+  const logger: FastifyBaseLogger = log;
+  const app = Fastify({
+    loggerInstance: logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: 200 },
+    bodyLimit: 64 * 1024,
+    return503OnClosing: false,
+  });
+
+  // The API takes everything from the path: ignore bodies of any type instead of failing on them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, payload, done) => {
+    payload.resume();
+    payload.on('end', () => done(null, undefined));
+    payload.on('error', (error) => done(error, undefined));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: `no route for ${request.method} ${request.url}` });
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      const issue = error.validation[0];
+      const missing = issue?.params['missingProperty'];
+      const field =
+        issue?.instancePath.replace(/^\//, '') || (typeof missing === 'string' ? missing : 'request');
+      return reply.code(400).send({ error: `invalid ${field}: ${issue?.message ?? 'malformed'}` });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message });
+    request.log.error({ err: error, url: request.url }, 'request failed');
+    return reply.code(500).send({ error: 'internal error' });
+  });
+
+  return app;
+}
+
+/** Sends a store or saga outcome: the success body, or the error table's status and message. */
+export function sendOutcome(reply: FastifyReply, outcome: Outcome, body: object): FastifyReply {
+  if (outcome.ok) return reply.send(body);
+  const { status, message } = HTTP_ERRORS[outcome.reason];
+  return reply.code(status).send({ error: message });
+}
+
+/** `/health` answers while the process lives; `/ready` once `ready()` says its dependencies work. */
+export function addHealthRoutes(app: App, ready: () => Promise<boolean>): void {
+  app.get('/health', () => ({ status: 'ok' }));
+  app.get('/ready', async (_request, reply) => {
+    const ok = await ready().catch(() => false);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready' });
+  });
+}

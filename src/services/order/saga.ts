@@ -1,0 +1,246 @@
+/**
+ * The checkout saga (ARCHITECTURE §3), orchestrated by whichever order replica owns it.
+ *
+ * Start: one atomic store step either answers at once (paid, unknown), joins the running saga
+ * of the order, or creates a saga and freezes the order. Act: reserve and charge in parallel,
+ * re-sent until answered or the deadline. Decide: CAS to COMMITTED (and paid) or to ABORTING.
+ * Compensate: release and refund, re-sent until acknowledged, then ABORTED. Every transition
+ * is a CAS at the owner's epoch, so an owner that lost its lease cannot write.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Bus, Commands, Participant, Reply } from '../../bus/bus.js';
+import type { SagaTiming } from '../../lib/config.js';
+import { aggregate } from '../../lib/items.js';
+import type { Log } from '../../lib/log.js';
+import { OK, refused, type Outcome } from '../../lib/outcome.js';
+import { backoff, sleep } from '../../lib/time.js';
+import { keepLease, type Lease } from './lease.js';
+import type { OrderStore, Saga } from './store.js';
+
+export interface CheckoutDeps {
+  store: OrderStore;
+  bus: Bus;
+  /** This replica's id, written as the owner of the sagas it drives. */
+  owner: string;
+  timing: SagaTiming;
+  log: Log;
+}
+
+export interface Checkout {
+  /** Runs or joins the checkout of an order and answers its final outcome. */
+  checkout(orderId: string): Promise<Outcome>;
+  /** Takes over and finishes sagas whose owner's lease expired; answers how many it claimed. */
+  sweep(): Promise<number>;
+  /** Stops the sweeper and waits (bounded) for the sagas this replica drives. */
+  close(drainMs?: number): Promise<void>;
+}
+
+/** A store call that failed for infrastructure reasons is retried this long before giving up. */
+const STORE_RETRY_MS = 30_000;
+const SWEEP_BATCH = 100;
+
+export function createCheckout(deps: CheckoutDeps): Checkout {
+  const { store, bus, owner, timing, log } = deps;
+  const driving = new Map<string, Promise<Outcome>>();
+  let closed = false;
+
+  /** Store steps are idempotent or CAS, so repeating one after an ambiguous failure is safe. */
+  async function persist<T>(what: string, step: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + STORE_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (Date.now() >= giveUpAt) throw error;
+        log.warn({ err: error, step: what, attempt }, 'order store step failed; retrying');
+        await sleep(backoff(attempt, 10, timing.retryMaxMs));
+      }
+    }
+  }
+
+  async function checkout(orderId: string): Promise<Outcome> {
+    const now = Date.now();
+    const begin = await persist('begin', () =>
+      store.beginCheckout(orderId, {
+        sagaId: randomUUID(),
+        owner,
+        leaseUntil: now + timing.leaseMs,
+        deadline: now + timing.deadlineMs,
+      }),
+    );
+    switch (begin.kind) {
+      case 'not_found':
+        return refused('order_not_found');
+      case 'paid':
+        return OK;
+      case 'started':
+        return run(begin.saga);
+      case 'running':
+        return awaitOutcome(begin.sagaId, orderId);
+    }
+  }
+
+  /** Drives a saga this replica owns; concurrent callers share the one drive. */
+  function run(saga: Saga): Promise<Outcome> {
+    const existing = driving.get(saga.sagaId);
+    if (existing) return existing;
+    const drive: Promise<Outcome> = driveSaga(saga).finally(() => {
+      if (driving.get(saga.sagaId) === drive) driving.delete(saga.sagaId);
+    });
+    driving.set(saga.sagaId, drive);
+    return drive;
+  }
+
+  /** This replica no longer owns the saga (fenced, or closing): wait for whoever does. */
+  function handOff(saga: Saga): Promise<Outcome> {
+    driving.delete(saga.sagaId);
+    return awaitOutcome(saga.sagaId, saga.orderId);
+  }
+
+  async function driveSaga(saga: Saga): Promise<Outcome> {
+    const lease = keepLease(store, saga, timing.leaseMs, log);
+    try {
+      let current = saga;
+      if (current.state === 'RUNNING') {
+        const result =
+          Date.now() >= current.deadline ? refused('checkout_timeout') : await act(current, lease);
+        if (lease.lost || closed) return await handOff(current);
+        if (result.ok) {
+          const committed = await persist('commit', () => store.transition(current, 'COMMITTED'));
+          if (committed) log.debug({ saga_id: current.sagaId, order_id: current.orderId }, 'saga committed');
+          return committed ? OK : await handOff(current);
+        }
+        const reason = result.reason;
+        const aborting = await persist('abort', () => store.transition(current, 'ABORTING', reason));
+        if (!aborting) return await handOff(current);
+        current = { ...current, state: 'ABORTING', reason };
+      }
+      if (current.state !== 'ABORTING') return await handOff(current);
+      await compensate(current, lease);
+      if (lease.lost || closed) return await handOff(current);
+      const final = current;
+      const aborted = await persist('aborted', () => store.transition(final, 'ABORTED'));
+      log.debug({ saga_id: final.sagaId, order_id: final.orderId, reason: final.reason }, 'saga aborted');
+      return aborted ? refused(final.reason ?? 'checkout_timeout') : await handOff(final);
+    } finally {
+      lease.stop();
+    }
+  }
+
+  /** Reserve and charge in parallel; the first refusal (or the deadline) decides at once. */
+  function act(saga: Saga, lease: Lease): Promise<Outcome> {
+    return new Promise((resolve) => {
+      let waiting = 2;
+      let decided = false;
+      const stop = (): boolean => decided || lease.lost || closed;
+      const onReply = (reply: Reply | undefined): void => {
+        if (decided) return;
+        if (reply === undefined || !reply.ok) {
+          decided = true;
+          resolve(reply === undefined ? refused('checkout_timeout') : refused(reply.reason));
+        } else if (--waiting === 0) {
+          decided = true;
+          resolve(OK);
+        }
+      };
+      const items = aggregate(saga.items);
+      void untilAnswered('stock', { type: 'reserve', sagaId: saga.sagaId, items }, saga.deadline, stop).then(
+        onReply,
+      );
+      void untilAnswered(
+        'payment',
+        { type: 'charge', sagaId: saga.sagaId, userId: saga.userId, amount: saga.amount },
+        saga.deadline,
+        stop,
+      ).then(onReply);
+    });
+  }
+
+  /** Re-sends one command until it is answered; undefined once the deadline passed. */
+  async function untilAnswered<P extends Participant>(
+    to: P,
+    command: Commands[P],
+    deadline: number,
+    stop: () => boolean,
+  ): Promise<Reply | undefined> {
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0 || stop()) return undefined;
+      const reply = await bus.request(to, command, Math.min(timing.attemptMs, left));
+      if (reply !== undefined) return reply;
+    }
+  }
+
+  /** Release and refund, re-sent until both are acknowledged: a compensation is never dropped. */
+  async function compensate(saga: Saga, lease: Lease): Promise<void> {
+    const items = aggregate(saga.items);
+    const untilAcked = async <P extends Participant>(to: P, command: Commands[P]): Promise<void> => {
+      for (let attempt = 0; !lease.lost && !closed; attempt++) {
+        const reply = await bus.request(to, command, timing.attemptMs);
+        if (reply?.ok) return;
+        if (reply !== undefined) log.error({ saga_id: saga.sagaId, reply }, 'compensation refused; retrying');
+        await sleep(backoff(attempt, 5, timing.retryMaxMs));
+      }
+    };
+    await Promise.all([
+      untilAcked('stock', { type: 'release', sagaId: saga.sagaId, items }),
+      untilAcked('payment', {
+        type: 'refund',
+        sagaId: saga.sagaId,
+        userId: saga.userId,
+        amount: saga.amount,
+      }),
+    ]);
+  }
+
+  /**
+   * Waits for a saga driven elsewhere to finish, polling its record; if its owner's lease
+   * expires meanwhile, takes it over and drives it here (ARCHITECTURE §3.4).
+   */
+  async function awaitOutcome(sagaId: string, orderId: string): Promise<Outcome> {
+    for (let attempt = 0; ; attempt++) {
+      const local = driving.get(sagaId);
+      if (local && !closed) return local;
+      const saga = await persist('find saga', () => store.findSaga(sagaId));
+      // A finished record outlived its TTL: the order itself tells the outcome.
+      if (saga === undefined) return checkout(orderId);
+      if (saga.state === 'COMMITTED') return OK;
+      if (saga.state === 'ABORTED') return refused(saga.reason ?? 'checkout_timeout');
+      const now = Date.now();
+      if (saga.leaseUntil < now && !closed) {
+        const taken = await persist('take over', () =>
+          store.takeOver(sagaId, owner, now, now + timing.leaseMs),
+        );
+        if (taken) {
+          log.info({ saga_id: sagaId, order_id: orderId, epoch: taken.epoch }, 'took over saga');
+          return run(taken);
+        }
+      }
+      await sleep(backoff(attempt, 2, 50));
+    }
+  }
+
+  async function sweep(): Promise<number> {
+    if (closed) return 0;
+    const now = Date.now();
+    const ids = await store.expiredSagas(now, SWEEP_BATCH);
+    let claimed = 0;
+    for (const id of ids) {
+      if (driving.has(id)) continue;
+      const taken = await store.takeOver(id, owner, now, now + timing.leaseMs);
+      if (!taken) continue;
+      claimed++;
+      log.info({ saga_id: id, order_id: taken.orderId, epoch: taken.epoch }, 'sweeper took over saga');
+      run(taken).catch((error: unknown) => log.error({ err: error, saga_id: id }, 'recovered saga failed'));
+    }
+    return claimed;
+  }
+
+  async function close(drainMs = 5000): Promise<void> {
+    const inFlight = [...driving.values()];
+    await Promise.race([Promise.allSettled(inFlight), sleep(drainMs)]);
+    closed = true;
+  }
+
+  return { checkout, sweep, close };
+}

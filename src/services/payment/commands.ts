@@ -1,0 +1,20 @@
+/** The payment participant: applies saga commands from the bus to the store. */
+import type { Handler, PaymentCommand, Reply } from '../../bus/bus.js';
+import type { PaymentStore } from './store.js';
+
+const ACK: Reply = { ok: true };
+
+async function apply(store: PaymentStore, command: PaymentCommand): Promise<Reply> {
+  switch (command.type) {
+    case 'charge':
+      return store.charge(command.sagaId, command.userId, command.amount);
+    case 'refund':
+      await store.refund(command.sagaId, command.userId, command.amount);
+      return ACK;
+  }
+}
+
+/** The commands of a batch run concurrently: the Redis store pipelines them and shares one WAIT. */
+export function paymentCommands(store: PaymentStore): Handler<PaymentCommand> {
+  return (commands) => Promise.all(commands.map((command) => apply(store, command)));
+}

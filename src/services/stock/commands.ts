@@ -1,0 +1,24 @@
+/** The stock participant: applies saga commands from the bus to the store. */
+import type { Handler, Reply, StockCommand } from '../../bus/bus.js';
+import type { StockStore } from './store.js';
+
+const ACK: Reply = { ok: true };
+
+async function apply(store: StockStore, command: StockCommand): Promise<Reply> {
+  switch (command.type) {
+    case 'reserve':
+      return store.reserve(command.sagaId, command.items);
+    case 'release':
+      await store.release(command.sagaId, command.items);
+      return ACK;
+    case 'price': {
+      const item = await store.findItem(command.itemId);
+      return item ? { ok: true, price: item.price } : { ok: false, reason: 'item_not_found' };
+    }
+  }
+}
+
+/** The commands of a batch run concurrently: the Redis store pipelines them and shares one WAIT. */
+export function stockCommands(store: StockStore): Handler<StockCommand> {
+  return (commands) => Promise.all(commands.map((command) => apply(store, command)));
+}

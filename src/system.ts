@@ -1,0 +1,64 @@
+/**
+ * All three services in one Fastify app over the stores and bus it is given: the body of
+ * `npm start` (SQLite + in-process bus) and of the tests that run the whole system in-process.
+ */
+import type { Bus } from './bus/bus.js';
+import type { Config } from './lib/config.js';
+import { addHealthRoutes, buildHttp, type App } from './lib/http.js';
+import type { Log } from './lib/log.js';
+import { priceLookup } from './services/order/price.js';
+import { startSweeper } from './services/order/recovery.js';
+import { orderRoutes } from './services/order/routes.js';
+import { createCheckout, type Checkout } from './services/order/saga.js';
+import type { OrderStore } from './services/order/store.js';
+import { paymentCommands } from './services/payment/commands.js';
+import { paymentRoutes } from './services/payment/routes.js';
+import type { PaymentStore } from './services/payment/store.js';
+import { stockCommands } from './services/stock/commands.js';
+import { stockRoutes } from './services/stock/routes.js';
+import type { StockStore } from './services/stock/store.js';
+
+export interface Stores {
+  order: OrderStore;
+  stock: StockStore;
+  payment: PaymentStore;
+}
+
+export interface System {
+  app: App;
+  checkout: Checkout;
+  /** Stops the sweeper, drains sagas, closes the bus and the stores (the app is closed first). */
+  close(): Promise<void>;
+}
+
+export async function buildSystem(stores: Stores, bus: Bus, config: Config, log: Log): Promise<System> {
+  await bus.serve('stock', stockCommands(stores.stock));
+  await bus.serve('payment', paymentCommands(stores.payment));
+  const checkout = createCheckout({
+    store: stores.order,
+    bus,
+    owner: config.instanceId,
+    timing: config.saga,
+    log,
+  });
+  const stopSweeper = startSweeper(checkout, config.saga.sweepMs, log);
+
+  const app = buildHttp(log);
+  addHealthRoutes(app, () => Promise.resolve(true));
+  stockRoutes(app, stores.stock);
+  paymentRoutes(app, stores.payment);
+  orderRoutes(app, { store: stores.order, checkout, price: priceLookup(bus, config.saga) });
+  await app.ready();
+
+  return {
+    app,
+    checkout,
+    async close() {
+      await app.close();
+      stopSweeper();
+      await checkout.close();
+      await bus.close();
+      await Promise.all([stores.order.close(), stores.stock.close(), stores.payment.close()]);
+    },
+  };
+}

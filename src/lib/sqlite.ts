@@ -1,0 +1,161 @@
+/**
+ * The embedded store's SQLite plumbing (ARCHITECTURE §4), shared by the three
+ * `store.sqlite.ts` files: opening a database, and the expiring records that make
+ * participant steps and client retries idempotent.
+ *
+ * better-sqlite3 is synchronous, so a store method runs its whole transaction in one
+ * event-loop turn: nothing can interleave, which is the atomicity Lua gives the Redis stores.
+ * Numbers are bound as doubles; every amount stays <= MAX_AMOUNT (2^53 - 1), where doubles
+ * are exact and INTEGER affinity stores them back as integers. So arithmetic happens in
+ * JavaScript with an overflow check, never in SQL.
+ */
+import Database from 'better-sqlite3';
+import { MAX_AMOUNT, OK, outcomeOf, refused, type Outcome, type Reason } from './outcome.js';
+
+export type Db = Database.Database;
+
+/**
+ * WAL with synchronous=NORMAL: a commit costs no fsync (only checkpoints do), and a
+ * `kill -9` loses no committed transaction; only power loss can drop the last ones
+ * (RECIPES.md). busy_timeout covers a second process opening the same file.
+ */
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** Runs a synchronous store step and hands back its result, or its exception, as a promise. */
+export function settle<T>(step: () => T): Promise<T> {
+  return new Promise((resolve) => resolve(step()));
+}
+
+/**
+ * Deletes expired rows a few at a time, inside the write transaction that calls it.
+ * Readers already treat an expired row as absent, so this only bounds the table's size:
+ * every 256th write removes up to 512 rows, faster than writes can add them, with no timer
+ * to own or stop and no extra commit. `expires_at` must be indexed.
+ */
+export function expiryPurge(db: Db, table: string, keyColumn: string): (now: number) => void {
+  const purge = db.prepare(
+    `DELETE FROM ${table} WHERE ${keyColumn} IN
+       (SELECT ${keyColumn} FROM ${table} WHERE expires_at <= ? LIMIT 512)`,
+  );
+  let writes = 0;
+  return (now) => {
+    writes += 1;
+    if (writes % 256 === 0) purge.run(now);
+  };
+}
+
+interface RecordRow {
+  status: string;
+  payload: string;
+}
+
+/** One table of records that vanish `ttlMs` after they were last written. */
+function recordTable(db: Db, table: string, ttlMs: number) {
+  db.exec(`CREATE TABLE IF NOT EXISTS ${table} (
+    key TEXT PRIMARY KEY, status TEXT NOT NULL, payload TEXT NOT NULL, expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS ${table}_expiry ON ${table} (expires_at);`);
+  const select = db.prepare<[string, number], RecordRow>(
+    `SELECT status, payload FROM ${table} WHERE key = ? AND expires_at > ?`,
+  );
+  // REPLACE: an expired row may still be there, waiting for the purge.
+  const upsert = db.prepare<[string, string, string, number]>(
+    `INSERT OR REPLACE INTO ${table} (key, status, payload, expires_at) VALUES (?, ?, ?, ?)`,
+  );
+  const purge = expiryPurge(db, table, 'key');
+  return {
+    find(key: string, now: number): RecordRow | undefined {
+      return select.get(key, now);
+    },
+    put(key: string, status: string, payload: string, now: number): void {
+      upsert.run(key, status, payload, now + ttlMs);
+      purge(now);
+    },
+  };
+}
+
+/** What a participant's act decided: applied (with what to give back later) or refused. */
+export type Attempt = { applied: true; taken: string } | { applied: false; reason: Reason };
+
+/** The per-saga records of a participant (stock reserve/release, payment charge/refund). */
+export interface SagaRecords {
+  /**
+   * Call inside the store's transaction. Answers the recorded outcome if the saga was seen;
+   * else runs `attempt` (which must apply everything or nothing) and records its result.
+   */
+  act(sagaId: string, attempt: () => Attempt): Outcome;
+  /**
+   * Call inside the store's transaction. Gives back, once, what the act took (the `taken`
+   * it recorded, so exactly that and nothing else); without a record, leaves a tombstone.
+   */
+  compensate(sagaId: string, giveBack: (taken: string) => void): void;
+}
+
+const APPLIED = 'applied';
+const RELEASED = 'released';
+const TOMBSTONE = 'tombstone';
+
+export function sagaRecords(db: Db, ttlMs: number): SagaRecords {
+  const records = recordTable(db, 'saga_records', ttlMs);
+  return {
+    act(sagaId, attempt) {
+      const now = Date.now();
+      const seen = records.find(sagaId, now);
+      if (seen !== undefined) {
+        if (seen.status === APPLIED) return OK;
+        if (seen.status === RELEASED || seen.status === TOMBSTONE) return refused('compensated');
+        return outcomeOf(seen.status);
+      }
+      const result = attempt();
+      if (result.applied) {
+        records.put(sagaId, APPLIED, result.taken, now);
+        return OK;
+      }
+      records.put(sagaId, result.reason, '', now);
+      return refused(result.reason);
+    },
+    compensate(sagaId, giveBack) {
+      const now = Date.now();
+      const seen = records.find(sagaId, now);
+      if (seen === undefined) {
+        records.put(sagaId, TOMBSTONE, '', now);
+        return;
+      }
+      if (seen.status === RELEASED || seen.status === TOMBSTONE) return;
+      if (seen.status === APPLIED) giveBack(seen.payload);
+      records.put(sagaId, RELEASED, '', now);
+    },
+  };
+}
+
+/** Client operation ids (Idempotency-Key): the first outcome, replayed on a repeat. */
+export interface OpRecords {
+  /** Call inside the store's transaction. Without an op id, just runs `step`. */
+  once(opId: string | undefined, step: () => Outcome): Outcome;
+}
+
+export function opRecords(db: Db, ttlMs: number): OpRecords {
+  const records = recordTable(db, 'op_records', ttlMs);
+  return {
+    once(opId, step) {
+      if (opId === undefined) return step();
+      const now = Date.now();
+      const seen = records.find(opId, now);
+      if (seen !== undefined) return outcomeOf(seen.status);
+      const outcome = step();
+      records.put(opId, outcome.ok ? 'ok' : outcome.reason, '', now);
+      return outcome;
+    },
+  };
+}
+
+/** `a + b` if it stays within MAX_AMOUNT; both are safe non-negative integers, so this is exact. */
+export function addWithin(a: number, b: number): number | undefined {
+  return b > MAX_AMOUNT - a ? undefined : a + b;
+}

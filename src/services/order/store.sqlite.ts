@@ -1,0 +1,227 @@
+/**
+ * The order store of the embedded mode: orders and saga records in one SQLite file, one
+ * transaction per operation. Rules: /tmp/brief-stores.md as checked by
+ * test/conformance/order*.ts.
+ *
+ * An order is frozen while `orders.saga_id` names its running saga. The lease index is a
+ * partial index over unfinished sagas, so finishing a saga leaves it without any extra write.
+ * Finished sagas get `expires_at` and vanish `recordTtlMs` later; unfinished ones never do.
+ */
+import { decodeItems, encodeLine } from '../../lib/items.js';
+import { MAX_AMOUNT, OK, isReason, refused, type Outcome, type Reason } from '../../lib/outcome.js';
+import { expiryPurge, openDatabase, settle } from '../../lib/sqlite.js';
+import type { Begin, NewOrder, NewSaga, Order, OrderStore, Saga, SagaState } from './store.js';
+
+export interface SqliteOrderOptions {
+  /** How long a finished (COMMITTED or ABORTED) saga record is kept. */
+  recordTtlMs: number;
+}
+
+interface OrderRow {
+  order_id: string;
+  user_id: string;
+  paid: number;
+  items: string;
+  total_cost: number;
+  saga_id: string | null;
+}
+
+interface SagaRow {
+  saga_id: string;
+  order_id: string;
+  user_id: string;
+  items: string;
+  amount: number;
+  state: SagaState;
+  epoch: number;
+  owner: string;
+  lease_until: number;
+  deadline: number;
+  reason: string | null;
+}
+
+const UNFINISHED = `state IN ('RUNNING', 'ABORTING')`;
+
+const ALLOWED: Readonly<Record<SagaState, readonly SagaState[]>> = {
+  RUNNING: ['COMMITTED', 'ABORTING'],
+  ABORTING: ['ABORTED'],
+  COMMITTED: [],
+  ABORTED: [],
+};
+
+function toOrder(row: OrderRow): Order {
+  const { order_id, user_id, paid, items, total_cost } = row;
+  return {
+    orderId: order_id,
+    userId: user_id,
+    paid: paid === 1,
+    items: decodeItems(items),
+    totalCost: total_cost,
+  };
+}
+
+function toSaga(row: SagaRow): Saga {
+  return {
+    sagaId: row.saga_id,
+    orderId: row.order_id,
+    userId: row.user_id,
+    items: decodeItems(row.items),
+    amount: row.amount,
+    state: row.state,
+    epoch: row.epoch,
+    owner: row.owner,
+    leaseUntil: row.lease_until,
+    deadline: row.deadline,
+    reason: isReason(row.reason) ? row.reason : undefined,
+  };
+}
+
+/** `file` is a path, or ':memory:' for a private throwaway database. */
+export function openSqliteOrderStore(file: string, options: SqliteOrderOptions): OrderStore {
+  const db = openDatabase(file);
+  db.exec(`CREATE TABLE IF NOT EXISTS orders (
+    order_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, paid INTEGER NOT NULL,
+    items TEXT NOT NULL, total_cost INTEGER NOT NULL, saga_id TEXT
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS sagas (
+    saga_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, user_id TEXT NOT NULL, items TEXT NOT NULL,
+    amount INTEGER NOT NULL, state TEXT NOT NULL, epoch INTEGER NOT NULL, owner TEXT NOT NULL,
+    lease_until INTEGER NOT NULL, deadline INTEGER NOT NULL, reason TEXT, expires_at INTEGER
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS sagas_lease ON sagas (lease_until) WHERE ${UNFINISHED};
+  CREATE INDEX IF NOT EXISTS sagas_expiry ON sagas (expires_at) WHERE expires_at IS NOT NULL;`);
+
+  const selectOrder = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE order_id = ?');
+  const insertOrder = db.prepare<[string, string]>(
+    `INSERT INTO orders (order_id, user_id, paid, items, total_cost, saga_id)
+     VALUES (?, ?, 0, '', 0, NULL) ON CONFLICT DO NOTHING`,
+  );
+  const replaceOrder = db.prepare<[string, string, string, number]>(
+    `INSERT OR REPLACE INTO orders (order_id, user_id, paid, items, total_cost, saga_id)
+     VALUES (?, ?, 0, ?, ?, NULL)`,
+  );
+  const appendLine = db.prepare<[string, number, string]>(
+    'UPDATE orders SET items = items || ?, total_cost = ? WHERE order_id = ?',
+  );
+  const freeze = db.prepare<[string, string]>('UPDATE orders SET saga_id = ? WHERE order_id = ?');
+  const unfreeze = db.prepare<[number, string, string]>(
+    'UPDATE orders SET paid = paid OR ?, saga_id = NULL WHERE order_id = ? AND saga_id = ?',
+  );
+  const selectSaga = db.prepare<[string, number], SagaRow>(
+    'SELECT * FROM sagas WHERE saga_id = ? AND (expires_at IS NULL OR expires_at > ?)',
+  );
+  // REPLACE: a finished saga of the same id may linger until the purge removes it.
+  const insertSaga = db.prepare<
+    [string, string, string, string, number, string, number, number]
+  >(`INSERT OR REPLACE INTO sagas (saga_id, order_id, user_id, items, amount, state, epoch, owner,
+       lease_until, deadline, reason, expires_at) VALUES (?, ?, ?, ?, ?, 'RUNNING', 1, ?, ?, ?, NULL, NULL)`);
+  const setState = db.prepare<[SagaState, string | null, number | null, string]>(
+    'UPDATE sagas SET state = ?, reason = coalesce(?, reason), expires_at = ? WHERE saga_id = ?',
+  );
+  const renew = db.prepare<[number, string, number]>(
+    `UPDATE sagas SET lease_until = ? WHERE saga_id = ? AND epoch = ? AND ${UNFINISHED}`,
+  );
+  const claim = db.prepare<[string, number, string, number], SagaRow>(
+    `UPDATE sagas SET epoch = epoch + 1, owner = ?, lease_until = ?
+     WHERE saga_id = ? AND ${UNFINISHED} AND lease_until < ? RETURNING *`,
+  );
+  const selectExpired = db
+    .prepare<[number, number], string>(
+      `SELECT saga_id FROM sagas WHERE ${UNFINISHED} AND lease_until < ?
+       ORDER BY lease_until, saga_id LIMIT ?`,
+    )
+    .pluck();
+  const purgeSagas = expiryPurge(db, 'sagas', 'saga_id');
+
+  function addItem(orderId: string, itemId: string, quantity: number, price: number): Outcome {
+    const order = selectOrder.get(orderId);
+    if (order === undefined) return refused('order_not_found');
+    if (order.paid === 1) return refused('order_paid');
+    if (order.saga_id !== null) return refused('checkout_running');
+    // Exact in BigInt: quantity × price may pass 2^53 where doubles round.
+    const total = BigInt(order.total_cost) + BigInt(quantity) * BigInt(price);
+    if (total > BigInt(MAX_AMOUNT)) return refused('overflow');
+    appendLine.run(encodeLine([itemId, quantity]), Number(total), orderId);
+    return OK;
+  }
+
+  function beginCheckout(orderId: string, saga: NewSaga): Begin {
+    const order = selectOrder.get(orderId);
+    if (order === undefined) return { kind: 'not_found' };
+    if (order.paid === 1) return { kind: 'paid' };
+    if (order.saga_id !== null) {
+      const current = order.saga_id === saga.sagaId ? selectSaga.get(saga.sagaId, Date.now()) : undefined;
+      return current
+        ? { kind: 'started', saga: toSaga(current) }
+        : { kind: 'running', sagaId: order.saga_id };
+    }
+    const { sagaId, owner, leaseUntil, deadline } = saga;
+    const { user_id, items, total_cost } = order;
+    insertSaga.run(sagaId, orderId, user_id, items, total_cost, owner, leaseUntil, deadline);
+    freeze.run(sagaId, orderId);
+    const started: Saga = {
+      sagaId,
+      orderId,
+      userId: user_id,
+      items: decodeItems(items),
+      amount: total_cost,
+      state: 'RUNNING',
+      epoch: 1,
+      owner,
+      leaseUntil,
+      deadline,
+      reason: undefined,
+    };
+    return { kind: 'started', saga: started };
+  }
+
+  function transition(saga: Saga, to: SagaState, reason: Reason | undefined): boolean {
+    const now = Date.now();
+    const stored = selectSaga.get(saga.sagaId, now);
+    if (stored === undefined || stored.epoch !== saga.epoch) return false;
+    if (stored.state === to) return true; // a resend of a transition that already happened
+    if (stored.state !== saga.state || !ALLOWED[saga.state].includes(to)) return false;
+    if (to === 'ABORTING' && reason === undefined) throw new Error('a saga aborts with a reason');
+    const finished = to === 'COMMITTED' || to === 'ABORTED';
+    setState.run(to, reason ?? null, finished ? now + options.recordTtlMs : null, saga.sagaId);
+    if (finished) unfreeze.run(to === 'COMMITTED' ? 1 : 0, stored.order_id, saga.sagaId);
+    purgeSagas(now);
+    return true;
+  }
+
+  const addItemTx = db.transaction(addItem);
+  const putOrdersTx = db.transaction((orders: readonly NewOrder[]) => {
+    for (const { orderId, userId, items, totalCost } of orders) {
+      replaceOrder.run(orderId, userId, items.map(encodeLine).join(''), totalCost);
+    }
+  });
+  const beginTx = db.transaction(beginCheckout);
+  const transitionTx = db.transaction(transition);
+
+  return {
+    createOrder: (orderId, userId) => settle(() => void insertOrder.run(orderId, userId)),
+    findOrder: (orderId) =>
+      settle(() => {
+        const row = selectOrder.get(orderId);
+        return row && toOrder(row);
+      }),
+    addItem: (orderId, itemId, quantity, price) => settle(() => addItemTx(orderId, itemId, quantity, price)),
+    putOrders: (orders) => settle(() => putOrdersTx(orders)),
+    beginCheckout: (orderId, saga) => settle(() => beginTx(orderId, saga)),
+    findSaga: (sagaId) =>
+      settle(() => {
+        const row = selectSaga.get(sagaId, Date.now());
+        return row && toSaga(row);
+      }),
+    transition: (saga, to, reason) => settle(() => transitionTx(saga, to, reason)),
+    renewLease: (sagaId, epoch, leaseUntil) =>
+      settle(() => renew.run(leaseUntil, sagaId, epoch).changes === 1),
+    takeOver: (sagaId, owner, now, leaseUntil) =>
+      settle(() => {
+        const row = claim.get(owner, leaseUntil, sagaId, now);
+        return row && toSaga(row);
+      }),
+    expiredSagas: (now, limit) => settle(() => selectExpired.all(now, limit)),
+    close: () => settle(() => void db.close()),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The payment store of the embedded mode: one SQLite file, one transaction per operation.
+ * Rules: /tmp/brief-stores.md as checked by test/conformance/payment*.ts.
+ */
+import { OK, refused, type Outcome } from '../../lib/outcome.js';
+import { addWithin, opRecords, openDatabase, sagaRecords, settle, type Attempt } from '../../lib/sqlite.js';
+import type { PaymentStore } from './store.js';
+
+export interface SqlitePaymentOptions {
+  /** How long saga records, tombstones and op ids are remembered. */
+  recordTtlMs: number;
+}
+
+/** `file` is a path, or ':memory:' for a private throwaway database. */
+export function openSqlitePaymentStore(file: string, options: SqlitePaymentOptions): PaymentStore {
+  const db = openDatabase(file);
+  db.exec(`CREATE TABLE IF NOT EXISTS users (
+    user_id TEXT PRIMARY KEY, credit INTEGER NOT NULL
+  ) WITHOUT ROWID`);
+  const sagas = sagaRecords(db, options.recordTtlMs);
+  const ops = opRecords(db, options.recordTtlMs);
+
+  const selectCredit = db.prepare<[string], number>('SELECT credit FROM users WHERE user_id = ?').pluck();
+  const insertUser = db.prepare<[string]>(
+    'INSERT INTO users (user_id, credit) VALUES (?, 0) ON CONFLICT DO NOTHING',
+  );
+  const replaceUser = db.prepare<[string, number]>(
+    'INSERT OR REPLACE INTO users (user_id, credit) VALUES (?, ?)',
+  );
+  const setCredit = db.prepare<[number, string]>('UPDATE users SET credit = ? WHERE user_id = ?');
+
+  function addFunds(userId: string, amount: number): Outcome {
+    const credit = selectCredit.get(userId);
+    if (credit === undefined) return refused('user_not_found');
+    const next = addWithin(credit, amount);
+    if (next === undefined) return refused('overflow');
+    setCredit.run(next, userId);
+    return OK;
+  }
+
+  function pay(userId: string, amount: number): Outcome {
+    const credit = selectCredit.get(userId);
+    if (credit === undefined) return refused('user_not_found');
+    if (credit < amount) return refused('insufficient_credit');
+    setCredit.run(credit - amount, userId);
+    return OK;
+  }
+
+  function charge(userId: string, amount: number): Attempt {
+    const outcome = pay(userId, amount);
+    // The user rides along so the refund finds the account the charge really took from.
+    return outcome.ok
+      ? { applied: true, taken: `${userId}:${amount}` }
+      : { applied: false, reason: outcome.reason };
+  }
+
+  /**
+   * Gives back what the charge recorded. Credit may pass MAX_AMOUNT here if funds were added
+   * meanwhile: a compensation must not fail, and SQLite's 64-bit integers hold it.
+   */
+  function giveBack(taken: string): void {
+    const colon = taken.lastIndexOf(':');
+    const userId = taken.slice(0, colon);
+    const credit = selectCredit.get(userId);
+    if (credit !== undefined) setCredit.run(credit + Number(taken.slice(colon + 1)), userId);
+  }
+
+  const addFundsTx = db.transaction((userId: string, amount: number, opId: string | undefined) =>
+    ops.once(opId, () => addFunds(userId, amount)),
+  );
+  const payTx = db.transaction((userId: string, amount: number, opId: string | undefined) =>
+    ops.once(opId, () => pay(userId, amount)),
+  );
+  const chargeTx = db.transaction((sagaId: string, userId: string, amount: number) =>
+    sagas.act(sagaId, () => charge(userId, amount)),
+  );
+  const refundTx = db.transaction((sagaId: string) => sagas.compensate(sagaId, giveBack));
+  const batchInitTx = db.transaction((n: number, startingMoney: number) => {
+    for (let i = 0; i < n; i++) replaceUser.run(String(i), startingMoney);
+  });
+
+  return {
+    createUser: (userId) => settle(() => void insertUser.run(userId)),
+    findCredit: (userId) => settle(() => selectCredit.get(userId)),
+    addFunds: (userId, amount, opId) => settle(() => addFundsTx(userId, amount, opId)),
+    pay: (userId, amount, opId) => settle(() => payTx(userId, amount, opId)),
+    batchInit: (n, startingMoney) => settle(() => batchInitTx(n, startingMoney)),
+    charge: (sagaId, userId, amount) => settle(() => chargeTx(sagaId, userId, amount)),
+    // User and amount are those of the charge; the record says what was really taken.
+    refund: (sagaId, _userId, _amount) => settle(() => refundTx(sagaId)),
+    close: () => settle(() => void db.close()),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * The stock store of the embedded mode: one SQLite file, one transaction per operation.
+ * Rules: /tmp/brief-stores.md as checked by test/conformance/stock*.ts.
+ */
+import { decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
+import { OK, refused, type Outcome } from '../../lib/outcome.js';
+import { addWithin, opRecords, openDatabase, sagaRecords, settle, type Attempt } from '../../lib/sqlite.js';
+import type { Item, StockStore } from './store.js';
+
+export interface SqliteStockOptions {
+  /** How long saga records, tombstones and op ids are remembered. */
+  recordTtlMs: number;
+}
+
+/** `file` is a path, or ':memory:' for a private throwaway database. */
+export function openSqliteStockStore(file: string, options: SqliteStockOptions): StockStore {
+  const db = openDatabase(file);
+  db.exec(`CREATE TABLE IF NOT EXISTS items (
+    item_id TEXT PRIMARY KEY, stock INTEGER NOT NULL, price INTEGER NOT NULL
+  ) WITHOUT ROWID`);
+  const sagas = sagaRecords(db, options.recordTtlMs);
+  const ops = opRecords(db, options.recordTtlMs);
+
+  const selectItem = db.prepare<[string], Item>('SELECT stock, price FROM items WHERE item_id = ?');
+  const selectStock = db.prepare<[string], number>('SELECT stock FROM items WHERE item_id = ?').pluck();
+  const insertItem = db.prepare<[string, number]>(
+    'INSERT INTO items (item_id, stock, price) VALUES (?, 0, ?) ON CONFLICT DO NOTHING',
+  );
+  const replaceItem = db.prepare<[string, number, number]>(
+    'INSERT OR REPLACE INTO items (item_id, stock, price) VALUES (?, ?, ?)',
+  );
+  const setStock = db.prepare<[number, string]>('UPDATE items SET stock = ? WHERE item_id = ?');
+
+  function add(itemId: string, amount: number): Outcome {
+    const stock = selectStock.get(itemId);
+    if (stock === undefined) return refused('item_not_found');
+    const next = addWithin(stock, amount);
+    if (next === undefined) return refused('overflow');
+    setStock.run(next, itemId);
+    return OK;
+  }
+
+  function subtract(itemId: string, amount: number): Outcome {
+    const stock = selectStock.get(itemId);
+    if (stock === undefined) return refused('item_not_found');
+    if (stock < amount) return refused('insufficient_stock');
+    setStock.run(stock - amount, itemId);
+    return OK;
+  }
+
+  function reserve(lines: readonly ItemLine[]): Attempt {
+    const stocks: number[] = [];
+    for (const [itemId] of lines) {
+      const stock = selectStock.get(itemId);
+      if (stock === undefined) return { applied: false, reason: 'item_not_found' };
+      stocks.push(stock);
+    }
+    if (lines.some(([, quantity], i) => (stocks[i] ?? 0) < quantity)) {
+      return { applied: false, reason: 'insufficient_stock' };
+    }
+    lines.forEach(([itemId, quantity], i) => setStock.run((stocks[i] ?? 0) - quantity, itemId));
+    return { applied: true, taken: encodeItems(lines) };
+  }
+
+  /**
+   * Gives back what the reservation recorded. A balance may pass MAX_AMOUNT here if `add`
+   * filled it meanwhile: a compensation must not fail, and SQLite's 64-bit integers hold it.
+   */
+  function giveBack(taken: string): void {
+    for (const [itemId, quantity] of decodeItems(taken)) {
+      const stock = selectStock.get(itemId);
+      if (stock !== undefined) setStock.run(stock + quantity, itemId);
+    }
+  }
+
+  const addTx = db.transaction((itemId: string, amount: number, opId: string | undefined) =>
+    ops.once(opId, () => add(itemId, amount)),
+  );
+  const subtractTx = db.transaction((itemId: string, amount: number, opId: string | undefined) =>
+    ops.once(opId, () => subtract(itemId, amount)),
+  );
+  const reserveTx = db.transaction((sagaId: string, lines: readonly ItemLine[]) =>
+    sagas.act(sagaId, () => reserve(lines)),
+  );
+  const releaseTx = db.transaction((sagaId: string) => sagas.compensate(sagaId, giveBack));
+  const batchInitTx = db.transaction((n: number, startingStock: number, price: number) => {
+    for (let i = 0; i < n; i++) replaceItem.run(String(i), startingStock, price);
+  });
+
+  return {
+    createItem: (itemId, price) => settle(() => void insertItem.run(itemId, price)),
+    findItem: (itemId) => settle(() => selectItem.get(itemId)),
+    add: (itemId, amount, opId) => settle(() => addTx(itemId, amount, opId)),
+    subtract: (itemId, amount, opId) => settle(() => subtractTx(itemId, amount, opId)),
+    batchInit: (n, startingStock, price) => settle(() => batchInitTx(n, startingStock, price)),
+    reserve: (sagaId, lines) => settle(() => reserveTx(sagaId, lines)),
+    // The lines are those of the reservation; the record says what was really taken.
+    release: (sagaId, _lines) => settle(() => releaseTx(sagaId)),
+    close: () => settle(() => void db.close()),
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * Stock's participant steps (reserve / release per saga id), part of the stock store
+ * conformance suite (stock.ts). Every rule is checked by reading the stock back.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ItemLine } from '../../src/lib/items.js';
+import { OK, refused } from '../../src/lib/outcome.js';
+import type { StockStore } from '../../src/services/stock/store.js';
+import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, sleep, type OpenStore } from './harness.js';
+
+export function describeStockSagaSteps(open: OpenStore<StockStore>): void {
+  const fresh = freshStores(open);
+
+  /** A fresh store with item a (10 units), b (5) and c (0). */
+  async function shop(options?: { recordTtlMs: number }): Promise<StockStore> {
+    const store = await fresh(options);
+    for (const [id, stock] of [
+      ['a', 10],
+      ['b', 5],
+      ['c', 0],
+    ] as const) {
+      await store.createItem(id, 1);
+      if (stock > 0) await store.add(id, stock);
+    }
+    return store;
+  }
+
+  async function stocks(store: StockStore, ...ids: string[]): Promise<(number | undefined)[]> {
+    return Promise.all(ids.map(async (id) => (await store.findItem(id))?.stock));
+  }
+
+  const AB: ItemLine[] = [
+    ['a', 3],
+    ['b', 2],
+  ];
+
+  describe('reserve', () => {
+    it('takes every line, and a repeat answers ok without taking again', async () => {
+      const store = await shop();
+      expect(await store.reserve('s1', AB)).toEqual(OK);
+      expect(await stocks(store, 'a', 'b')).toEqual([7, 3]);
+      expect(await store.reserve('s1', AB)).toEqual(OK);
+      expect(await stocks(store, 'a', 'b')).toEqual([7, 3]);
+    });
+
+    it('takes everything that is there', async () => {
+      const store = await shop();
+      expect(
+        await store.reserve('s1', [
+          ['a', 10],
+          ['b', 5],
+        ]),
+      ).toEqual(OK);
+      expect(await stocks(store, 'a', 'b')).toEqual([0, 0]);
+    });
+
+    it('answers item_not_found, takes nothing, and replays it after the item appears', async () => {
+      const store = await shop();
+      const lines: ItemLine[] = [
+        ['a', 1],
+        ['ghost', 1],
+      ];
+      expect(await store.reserve('s1', lines)).toEqual(refused('item_not_found'));
+      expect(await stocks(store, 'a', 'ghost')).toEqual([10, undefined]);
+      await store.createItem('ghost', 1);
+      await store.add('ghost', 5);
+      expect(await store.reserve('s1', lines)).toEqual(refused('item_not_found'));
+      expect(await stocks(store, 'a', 'ghost')).toEqual([10, 5]);
+    });
+
+    it('reports a missing item before a short one', async () => {
+      const store = await shop();
+      expect(
+        await store.reserve('s1', [
+          ['c', 1],
+          ['ghost', 1],
+        ]),
+      ).toEqual(refused('item_not_found'));
+      expect(
+        await store.reserve('s2', [
+          ['ghost', 1],
+          ['c', 1],
+        ]),
+      ).toEqual(refused('item_not_found'));
+      expect(await stocks(store, 'c')).toEqual([0]);
+    });
+
+    it('answers insufficient_stock if any line is short, takes nothing, and replays it', async () => {
+      const store = await shop();
+      const lines: ItemLine[] = [
+        ['a', 3],
+        ['b', 6],
+      ];
+      expect(await store.reserve('s1', lines)).toEqual(refused('insufficient_stock'));
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+      await store.add('b', 10);
+      expect(await store.reserve('s1', lines)).toEqual(refused('insufficient_stock'));
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 15]);
+    });
+
+    it('keeps sagas apart', async () => {
+      const store = await shop();
+      expect(await store.reserve('s1', [['a', 3]])).toEqual(OK);
+      expect(await store.reserve('s2', [['a', 3]])).toEqual(OK);
+      await store.release('s1', [['a', 3]]);
+      expect(await stocks(store, 'a')).toEqual([7]);
+      expect(await store.reserve('s2', [['a', 3]])).toEqual(OK);
+      expect(await stocks(store, 'a')).toEqual([7]);
+    });
+
+    it('records an empty reservation as ok', async () => {
+      const store = await shop();
+      expect(await store.reserve('s1', [])).toEqual(OK);
+      expect(await store.reserve('s1', [])).toEqual(OK);
+      await store.release('s1', []);
+      expect(await store.reserve('s1', [])).toEqual(refused('compensated'));
+      expect(await stocks(store, 'a', 'b', 'c')).toEqual([10, 5, 0]);
+    });
+
+    it('lets exactly as many concurrent sagas reserve as there is stock', async () => {
+      const store = await shop();
+      const lines: ItemLine[] = [
+        ['b', 1],
+        ['a', 2],
+      ];
+      const outcomes = await Promise.all(Array.from({ length: 30 }, (_, i) => store.reserve(`s${i}`, lines)));
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(5);
+      expect(outcomes.filter((o) => !o.ok)).toEqual(Array(25).fill(refused('insufficient_stock')));
+      expect(await stocks(store, 'a', 'b')).toEqual([0, 0]);
+    });
+  });
+
+  describe('release', () => {
+    it('gives back what a reservation took, once however often it is repeated', async () => {
+      const store = await shop();
+      await store.reserve('s1', AB);
+      await store.release('s1', AB);
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+      await store.release('s1', AB);
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+    });
+
+    it('makes a reservation repeated after release answer compensated and take nothing', async () => {
+      const store = await shop();
+      await store.reserve('s1', AB);
+      await store.release('s1', AB);
+      expect(await store.reserve('s1', AB)).toEqual(refused('compensated'));
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+    });
+
+    it('gives nothing back for a refused reservation, which then answers compensated', async () => {
+      const store = await shop();
+      const lines: ItemLine[] = [
+        ['a', 3],
+        ['c', 1],
+      ];
+      expect(await store.reserve('s1', lines)).toEqual(refused('insufficient_stock'));
+      await store.release('s1', lines);
+      expect(await stocks(store, 'a', 'c')).toEqual([10, 0]);
+      await store.add('c', 5);
+      expect(await store.reserve('s1', lines)).toEqual(refused('compensated'));
+      expect(await stocks(store, 'a', 'c')).toEqual([10, 5]);
+    });
+
+    it('leaves a tombstone when it comes first, so a late reservation does nothing', async () => {
+      const store = await shop();
+      await store.release('s1', AB);
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+      expect(await store.reserve('s1', AB)).toEqual(refused('compensated'));
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+      await store.release('s1', AB);
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+    });
+
+    it('gives back exactly what was taken though stock moved meanwhile', async () => {
+      const store = await shop();
+      await store.reserve('s1', AB);
+      await store.subtract('a', 7);
+      await store.add('b', 1);
+      await store.release('s1', AB);
+      expect(await stocks(store, 'a', 'b')).toEqual([3, 6]);
+    });
+
+    it('gives back once when released concurrently', async () => {
+      const store = await shop();
+      await store.reserve('s1', AB);
+      await Promise.all(Array.from({ length: 10 }, () => store.release('s1', AB)));
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+    });
+  });
+
+  describe('record expiry', () => {
+    it('forgets a tombstone after recordTtlMs, so a late reservation applies', async () => {
+      const store = await shop({ recordTtlMs: SHORT_TTL_MS });
+      await store.release('s1', AB);
+      await sleep(PAST_SHORT_TTL_MS);
+      expect(await store.reserve('s1', AB)).toEqual(OK);
+      expect(await stocks(store, 'a', 'b')).toEqual([7, 3]);
+    });
+
+    it('forgets a reservation after recordTtlMs, so the same saga id reserves anew', async () => {
+      const store = await shop({ recordTtlMs: SHORT_TTL_MS });
+      expect(await store.reserve('s1', AB)).toEqual(OK);
+      await sleep(PAST_SHORT_TTL_MS);
+      expect(await store.reserve('s1', AB)).toEqual(OK);
+      expect(await stocks(store, 'a', 'b')).toEqual([4, 1]);
+    });
+
+    it('forgets a refusal after recordTtlMs', async () => {
+      const store = await shop({ recordTtlMs: SHORT_TTL_MS });
+      expect(await store.reserve('s1', [['c', 1]])).toEqual(refused('insufficient_stock'));
+      await store.add('c', 1);
+      await sleep(PAST_SHORT_TTL_MS);
+      expect(await store.reserve('s1', [['c', 1]])).toEqual(OK);
+      expect(await stocks(store, 'c')).toEqual([0]);
+    });
+  });
+}

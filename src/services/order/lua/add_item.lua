@@ -1,0 +1,40 @@
+--[[
+  Appends a line to an order and adds its cost, once per call id: the outcome is recorded under
+  KEYS[2], so ioredis re-sending the call after a reconnect changes nothing.
+
+  Guarantees, in one atomic step: the order must exist ('order_not_found'), not be paid
+  ('order_paid'), not be frozen by a running checkout ('checkout_running'), and its total must
+  stay <= MAX_AMOUNT ('overflow'); then the line is appended (duplicates kept, in call order)
+  and the cost added with HINCRBY (exact 64-bit integers, never a double written back).
+
+  KEYS[1]  order hash {user, items, total, paid, saga}
+  KEYS[2]  call record
+  ARGV[1]  the encoded line `item:qty,` (src/lib/items.ts)
+  ARGV[2]  the line's cost qty * price as an exact integer string, or '' if it exceeds MAX_AMOUNT
+  ARGV[3]  record TTL in ms
+
+  Returns 'ok' | 'order_not_found' | 'order_paid' | 'checkout_running' | 'overflow'.
+]]
+local recorded = redis.call('GET', KEYS[2])
+if recorded then
+  return recorded
+end
+
+-- MAX_AMOUNT of src/lib/outcome.ts (2^53 - 1): below it every double is an exact integer.
+local MAX_AMOUNT = 9007199254740991
+local status = 'ok'
+local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'total', 'items')
+if not order[1] then
+  status = 'order_not_found'
+elseif order[2] == '1' then
+  status = 'order_paid'
+elseif order[3] then
+  status = 'checkout_running'
+elseif ARGV[2] == '' or tonumber(order[4] or '0') > MAX_AMOUNT - tonumber(ARGV[2]) then
+  status = 'overflow'
+else
+  redis.call('HINCRBY', KEYS[1], 'total', ARGV[2])
+  redis.call('HSET', KEYS[1], 'items', (order[5] or '') .. ARGV[1])
+end
+redis.call('SET', KEYS[2], status, 'PX', ARGV[3])
+return status

@@ -1,0 +1,49 @@
+--[[
+  Starts the checkout saga of an order, or says why not (ARCHITECTURE §3.1).
+
+  Guarantees, in one atomic step:
+  - unknown order -> {'not_found'}; paid -> {'paid'};
+  - frozen by a saga -> {'running', that saga id}, unless it is this very saga id (a resend of
+    this call), which answers {'started', saga as stored};
+  - a saga with this id that exists but no longer freezes the order (it finished, and a resend
+    arrived after that) also answers {'started', saga as stored}: never a second saga record;
+  - else creates the saga (RUNNING, epoch 1, the order's items and total as stored, its user),
+    freezes the order (addItem refuses) and indexes the lease for the sweeper.
+
+  KEYS[1]  order hash {user, items, total, paid, saga}
+  KEYS[2]  saga hash of the new saga
+  KEYS[3]  lease index (sorted set: saga id -> lease expiry ms)
+  ARGV[1]  saga id
+  ARGV[2]  order id
+  ARGV[3]  owner (instance id)
+  ARGV[4]  lease expiry, ms since epoch
+  ARGV[5]  deadline, ms since epoch
+
+  Returns {'not_found'} | {'paid'} | {'running', saga id} | {'started', field, value, ...}
+  where the fields are those of the saga hash (HGETALL).
+]]
+local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'items', 'total')
+if not order[1] then
+  return { 'not_found' }
+end
+if order[2] == '1' then
+  return { 'paid' }
+end
+if order[3] and order[3] ~= ARGV[1] then
+  return { 'running', order[3] }
+end
+
+local saga
+if order[3] or redis.call('EXISTS', KEYS[2]) == 1 then
+  saga = redis.call('HGETALL', KEYS[2])
+else
+  saga = {
+    'order', ARGV[2], 'user', order[1], 'items', order[4] or '', 'amount', order[5] or '0',
+    'state', 'RUNNING', 'epoch', '1', 'owner', ARGV[3], 'lease', ARGV[4], 'deadline', ARGV[5],
+  }
+  redis.call('HSET', KEYS[2], unpack(saga))
+  redis.call('HSET', KEYS[1], 'saga', ARGV[1])
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+end
+table.insert(saga, 1, 'started')
+return saga

@@ -1,0 +1,197 @@
+/**
+ * The order store on Redis: orders and the saga records that make checkout recoverable. One
+ * Lua script per state change (lua/*.lua, each documenting its KEYS, ARGV and replies), keys
+ * from keys.ts, and `durable()` (a shared WAIT) after every mutation before it resolves.
+ * Rules: /tmp/brief-stores.md, checked by test/conformance.
+ *
+ * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
+ * ambiguous errors, so every write is safe to run twice: createOrder is set-if-absent,
+ * beginCheckout recognises its own saga id, transition/renewLease/takeOver are CAS that
+ * recognise their own resend, and addItem records its outcome under a random call id.
+ *
+ * Order hash: user, items (encoded, src/lib/items.ts), total, paid ('1' once paid), saga (the
+ * saga freezing it). Absent items/total/paid read as empty/0/false, so createOrder is a single
+ * HSETNX. Saga hash: order, user, items, amount, state, epoch, owner, lease, deadline, reason.
+ */
+import { randomUUID } from 'node:crypto';
+import { decodeItems, encodeItems, encodeLine } from '../../lib/items.js';
+import { isReason, MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
+import {
+  BATCH_CHUNK,
+  CALL_RECORD_TTL_MS,
+  closeRedis,
+  defineScripts,
+  statusOf,
+  type Redis,
+  type RedisStoreOptions,
+} from '../../lib/redis.js';
+import { orderKeys } from './keys.js';
+import type { Begin, Order, OrderStore, Saga, SagaState } from './store.js';
+
+const SCRIPTS = [
+  'add_item',
+  'put_orders',
+  'begin_checkout',
+  'transition',
+  'renew_lease',
+  'take_over',
+] as const;
+
+const ALLOWED: ReadonlySet<string> = new Set(['RUNNING>COMMITTED', 'RUNNING>ABORTING', 'ABORTING>ABORTED']);
+const STATES: ReadonlySet<string> = new Set<SagaState>(['RUNNING', 'ABORTING', 'COMMITTED', 'ABORTED']);
+
+/** Orders per put_orders script: each carries three values, so fewer than items per chunk. */
+const ORDER_CHUNK = Math.floor(BATCH_CHUNK / 2);
+
+/** `[field, value, ...]` as HGETALL in Lua returns it, to a field map. */
+function fieldsOf(flat: readonly unknown[]): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), String(flat[i + 1]));
+  return fields;
+}
+
+function sagaOf(sagaId: string, fields: ReadonlyMap<string, string>): Saga {
+  const state = fields.get('state');
+  if (state === undefined || !STATES.has(state)) throw new Error(`saga ${sagaId} has no valid state`);
+  const reason = fields.get('reason');
+  return {
+    sagaId,
+    orderId: fields.get('order') ?? '',
+    userId: fields.get('user') ?? '',
+    items: decodeItems(fields.get('items') ?? ''),
+    amount: Number(fields.get('amount') ?? 0),
+    state: state as SagaState,
+    epoch: Number(fields.get('epoch')),
+    owner: fields.get('owner') ?? '',
+    leaseUntil: Number(fields.get('lease')),
+    deadline: Number(fields.get('deadline')),
+    reason: isReason(reason) ? reason : undefined,
+  };
+}
+
+/** qty × price exactly, or undefined beyond MAX_AMOUNT (where doubles stop being exact). */
+function lineCost(quantity: number, price: number): string | undefined {
+  const cost = BigInt(quantity) * BigInt(price);
+  return cost > BigInt(MAX_AMOUNT) ? undefined : cost.toString();
+}
+
+/** The store owns `redis` from now on: `close()` closes it. */
+export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions): OrderStore {
+  const { recordTtlMs, durable } = options;
+  const keys = orderKeys(options.prefix);
+  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'order', SCRIPTS);
+
+  return {
+    async createOrder(orderId, userId) {
+      // HSETNX on `user`: a delayed resend never resets an order.
+      await redis.hsetnx(keys.order(orderId), 'user', userId);
+      await durable();
+    },
+
+    async findOrder(orderId): Promise<Order | undefined> {
+      const fields = await redis.hgetall(keys.order(orderId));
+      const userId = fields['user'];
+      if (userId === undefined) return undefined;
+      return {
+        orderId,
+        userId,
+        paid: fields['paid'] === '1',
+        items: decodeItems(fields['items'] ?? ''),
+        totalCost: Number(fields['total'] ?? 0),
+      };
+    },
+
+    async addItem(orderId, itemId, quantity, price) {
+      const cost = lineCost(quantity, price) ?? '';
+      const status = statusOf(
+        await lua.add_item(
+          [keys.order(orderId), keys.call(randomUUID())],
+          [encodeLine([itemId, quantity]), cost, CALL_RECORD_TTL_MS],
+        ),
+      );
+      await durable();
+      return outcomeOf(status);
+    },
+
+    async putOrders(orders) {
+      const chunks: Promise<unknown>[] = [];
+      for (let start = 0; start < orders.length; start += ORDER_CHUNK) {
+        const chunkKeys: string[] = [];
+        const args: string[] = [];
+        for (const order of orders.slice(start, start + ORDER_CHUNK)) {
+          chunkKeys.push(keys.order(order.orderId));
+          args.push(order.userId, encodeItems(order.items), String(order.totalCost));
+        }
+        chunks.push(lua.put_orders(chunkKeys, args));
+      }
+      await Promise.all(chunks);
+      await durable();
+    },
+
+    async beginCheckout(orderId, saga): Promise<Begin> {
+      const reply = await lua.begin_checkout(
+        [keys.order(orderId), keys.saga(saga.sagaId), keys.leases()],
+        [saga.sagaId, orderId, saga.owner, String(saga.leaseUntil), String(saga.deadline)],
+      );
+      if (!Array.isArray(reply)) throw new Error(`begin_checkout returned ${JSON.stringify(reply)}`);
+      const [kind, ...rest] = reply as unknown[];
+      switch (kind) {
+        case 'not_found':
+          return { kind: 'not_found' };
+        case 'paid':
+          return { kind: 'paid' };
+        case 'running':
+          return { kind: 'running', sagaId: String(rest[0]) };
+        case 'started':
+          // Even a resend waits: the first reply may have been lost before the WAIT.
+          await durable();
+          return { kind: 'started', saga: sagaOf(saga.sagaId, fieldsOf(rest)) };
+        default:
+          throw new Error(`begin_checkout returned ${JSON.stringify(reply)}`);
+      }
+    },
+
+    async findSaga(sagaId) {
+      const fields = await redis.hgetall(keys.saga(sagaId));
+      if (fields['state'] === undefined) return undefined;
+      return sagaOf(sagaId, new Map(Object.entries(fields)));
+    },
+
+    async transition(saga, to, reason) {
+      if (!ALLOWED.has(`${saga.state}>${to}`)) return false;
+      if (to === 'ABORTING' && reason === undefined) throw new Error('a saga aborts with a reason');
+      const applied = await lua.transition(
+        [keys.saga(saga.sagaId), keys.order(saga.orderId), keys.leases()],
+        [saga.sagaId, saga.state, String(saga.epoch), to, reason ?? '', String(recordTtlMs)],
+      );
+      await durable();
+      return applied === 1;
+    },
+
+    async renewLease(sagaId, epoch, leaseUntil) {
+      const renewed = await lua.renew_lease(
+        [keys.saga(sagaId), keys.leases()],
+        [sagaId, String(epoch), String(leaseUntil)],
+      );
+      await durable();
+      return renewed === 1;
+    },
+
+    async takeOver(sagaId, owner, now, leaseUntil) {
+      const reply = await lua.take_over(
+        [keys.saga(sagaId), keys.leases()],
+        [sagaId, owner, String(now), String(leaseUntil)],
+      );
+      if (!Array.isArray(reply)) return undefined;
+      await durable();
+      return sagaOf(sagaId, fieldsOf(reply as unknown[]));
+    },
+
+    async expiredSagas(now, limit) {
+      // Exclusive bound: a lease ending exactly at `now` has not expired yet.
+      return redis.zrangebyscore(keys.leases(), '-inf', `(${now}`, 'LIMIT', 0, limit);
+    },
+
+    close: () => closeRedis(redis),
+  };
+}

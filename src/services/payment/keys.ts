@@ -1,0 +1,20 @@
+/** Every Redis key of the payment service (STYLE.md §8); `prefix` isolates one store instance. */
+export interface PaymentKeys {
+  /** String holding one user's credit (an integer, changed only by INCRBY/DECRBY). */
+  user(userId: string): string;
+  /** The participant record of one saga: 'applied', a refusal reason, 'released' or 'tombstone'. */
+  saga(sagaId: string): string;
+  /** The recorded outcome of a client operation (Idempotency-Key). */
+  op(opId: string): string;
+  /** The recorded outcome of one call without a client key, so that a resend is not applied twice. */
+  call(callId: string): string;
+}
+
+export function paymentKeys(prefix: string): PaymentKeys {
+  return {
+    user: (userId) => `${prefix}user:${userId}`,
+    saga: (sagaId) => `${prefix}saga:${sagaId}`,
+    op: (opId) => `${prefix}op:${opId}`,
+    call: (callId) => `${prefix}call:${callId}`,
+  };
+}

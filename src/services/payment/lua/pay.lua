@@ -1,0 +1,29 @@
+--[[
+  Takes from a user's credit, once per operation id: the outcome is recorded under KEYS[2], and
+  a repeat (a client retry with the same Idempotency-Key, or ioredis re-sending after a
+  reconnect) returns the recorded outcome and changes nothing. Credit never goes below 0.
+
+  KEYS[1]  user credit (integer string)
+  KEYS[2]  operation record
+  ARGV[1]  amount (exact integer string, >= 1)
+  ARGV[2]  record TTL in ms
+
+  Returns 'ok' | 'user_not_found' | 'insufficient_credit'.
+]]
+local recorded = redis.call('GET', KEYS[2])
+if recorded then
+  return recorded
+end
+
+local status
+local credit = redis.call('GET', KEYS[1])
+if not credit then
+  status = 'user_not_found'
+elseif tonumber(credit) < tonumber(ARGV[1]) then
+  status = 'insufficient_credit'
+else
+  redis.call('DECRBY', KEYS[1], ARGV[1])
+  status = 'ok'
+end
+redis.call('SET', KEYS[2], status, 'PX', ARGV[2])
+return status

@@ -1,0 +1,88 @@
+/**
+ * The payment store on Redis: one Lua script per state change (lua/*.lua, each documenting
+ * its KEYS, ARGV and replies), keys from keys.ts, and `durable()` (a shared WAIT) after every
+ * mutation before it resolves. Rules: /tmp/brief-stores.md, checked by test/conformance.
+ *
+ * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
+ * ambiguous errors, so every write is safe to run twice: charge/refund are idempotent per
+ * saga, createUser is set-if-absent, and addFunds/pay record their outcome under the client's
+ * op id, or else under a random call id made here.
+ */
+import { randomUUID } from 'node:crypto';
+import { outcomeOf } from '../../lib/outcome.js';
+import {
+  BATCH_CHUNK,
+  CALL_RECORD_TTL_MS,
+  closeRedis,
+  defineScripts,
+  statusOf,
+  type Redis,
+  type RedisStoreOptions,
+} from '../../lib/redis.js';
+import { paymentKeys } from './keys.js';
+import type { PaymentStore } from './store.js';
+
+const SCRIPTS = ['add_funds', 'pay', 'charge', 'refund'] as const;
+
+/** The store owns `redis` from now on: `close()` closes it. */
+export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions): PaymentStore {
+  const { recordTtlMs, durable } = options;
+  const keys = paymentKeys(options.prefix);
+  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'payment', SCRIPTS);
+
+  async function adjust(script: 'add_funds' | 'pay', userId: string, amount: number, opId?: string) {
+    // The client's op id, or a fresh id for this call so that a resend is not applied twice.
+    const [record, ttlMs] =
+      opId === undefined ? [keys.call(randomUUID()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
+    const status = statusOf(await lua[script]([keys.user(userId), record], [String(amount), ttlMs]));
+    await durable();
+    return outcomeOf(status);
+  }
+
+  return {
+    async createUser(userId) {
+      // NX: a delayed resend never resets a user's credit.
+      await redis.set(keys.user(userId), '0', 'NX');
+      await durable();
+    },
+
+    async findCredit(userId) {
+      const credit = await redis.get(keys.user(userId));
+      return credit === null ? undefined : Number(credit);
+    },
+
+    addFunds: (userId, amount, opId) => adjust('add_funds', userId, amount, opId),
+    pay: (userId, amount, opId) => adjust('pay', userId, amount, opId),
+
+    async batchInit(n, startingMoney) {
+      const money = String(startingMoney);
+      const chunks: Promise<unknown>[] = [];
+      for (let start = 0; start < n; start += BATCH_CHUNK) {
+        const pairs: string[] = [];
+        for (let i = start; i < Math.min(n, start + BATCH_CHUNK); i++)
+          pairs.push(keys.user(String(i)), money);
+        // One atomic MSET per chunk, auto-pipelined; Redis serves other clients in between.
+        chunks.push(redis.mset(pairs));
+      }
+      await Promise.all(chunks);
+      await durable();
+    },
+
+    async charge(sagaId, userId, amount) {
+      const status = statusOf(
+        await lua.charge([keys.saga(sagaId), keys.user(userId)], [String(recordTtlMs), String(amount)]),
+      );
+      await durable();
+      return outcomeOf(status);
+    },
+
+    async refund(sagaId, userId, amount) {
+      statusOf(
+        await lua.refund([keys.saga(sagaId), keys.user(userId)], [String(recordTtlMs), String(amount)]),
+      );
+      await durable();
+    },
+
+    close: () => closeRedis(redis),
+  };
+}

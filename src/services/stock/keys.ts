@@ -1,0 +1,20 @@
+/** Every Redis key of the stock service (STYLE.md §8); `prefix` isolates one store instance. */
+export interface StockKeys {
+  /** Hash `{stock, price}` of one item. */
+  item(itemId: string): string;
+  /** The participant record of one saga: 'applied', a refusal reason, 'released' or 'tombstone'. */
+  saga(sagaId: string): string;
+  /** The recorded outcome of a client operation (Idempotency-Key). */
+  op(opId: string): string;
+  /** The recorded outcome of one call without a client key, so that a resend is not applied twice. */
+  call(callId: string): string;
+}
+
+export function stockKeys(prefix: string): StockKeys {
+  return {
+    item: (itemId) => `${prefix}item:${itemId}`,
+    saga: (sagaId) => `${prefix}saga:${sagaId}`,
+    op: (opId) => `${prefix}op:${opId}`,
+    call: (callId) => `${prefix}call:${callId}`,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The stock store on Redis: one Lua script per state change (lua/*.lua, each documenting its
+ * KEYS, ARGV and replies), keys from keys.ts, and `durable()` (a shared WAIT) after every
+ * mutation before it resolves. Rules: /tmp/brief-stores.md, checked by test/conformance.
+ *
+ * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
+ * ambiguous errors, so every script is safe to run twice: reserve/release are idempotent per
+ * saga, createItem is set-if-absent, and add/subtract record their outcome under the client's
+ * op id, or else under a random call id made here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ItemLine } from '../../lib/items.js';
+import { outcomeOf } from '../../lib/outcome.js';
+import {
+  BATCH_CHUNK,
+  CALL_RECORD_TTL_MS,
+  closeRedis,
+  defineScripts,
+  statusOf,
+  type Redis,
+  type RedisStoreOptions,
+} from '../../lib/redis.js';
+import { stockKeys } from './keys.js';
+import type { Item, StockStore } from './store.js';
+
+const SCRIPTS = ['create_item', 'add', 'subtract', 'batch_init', 'reserve', 'release'] as const;
+
+/** The store owns `redis` from now on: `close()` closes it. */
+export function createRedisStockStore(redis: Redis, options: RedisStoreOptions): StockStore {
+  const { recordTtlMs, durable } = options;
+  const keys = stockKeys(options.prefix);
+  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'stock', SCRIPTS);
+
+  /** The record key of an add/subtract: the client's op id, or a fresh id for this call. */
+  const recordOf = (opId: string | undefined): [key: string, ttlMs: number] =>
+    opId === undefined ? [keys.call(randomUUID()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
+
+  async function adjust(script: 'add' | 'subtract', itemId: string, amount: number, opId?: string) {
+    const [record, ttlMs] = recordOf(opId);
+    const status = statusOf(await lua[script]([keys.item(itemId), record], [String(amount), ttlMs]));
+    await durable();
+    return outcomeOf(status);
+  }
+
+  /** KEYS and ARGV shared by reserve and release: the saga record, then one entry per line. */
+  function sagaStep(sagaId: string, lines: readonly ItemLine[]): [string[], string[]] {
+    const stepKeys = [keys.saga(sagaId)];
+    const args = [String(recordTtlMs)];
+    for (const [itemId, quantity] of lines) {
+      stepKeys.push(keys.item(itemId));
+      args.push(String(quantity));
+    }
+    return [stepKeys, args];
+  }
+
+  return {
+    async createItem(itemId, price) {
+      await lua.create_item([keys.item(itemId)], [String(price)]);
+      await durable();
+    },
+
+    async findItem(itemId): Promise<Item | undefined> {
+      const [stock, price] = await redis.hmget(keys.item(itemId), 'stock', 'price');
+      if (stock == null || price == null) return undefined;
+      return { stock: Number(stock), price: Number(price) };
+    },
+
+    add: (itemId, amount, opId) => adjust('add', itemId, amount, opId),
+    subtract: (itemId, amount, opId) => adjust('subtract', itemId, amount, opId),
+
+    async batchInit(n, startingStock, price) {
+      const args = [String(startingStock), String(price)];
+      const chunks: Promise<unknown>[] = [];
+      for (let start = 0; start < n; start += BATCH_CHUNK) {
+        const chunkKeys: string[] = [];
+        for (let i = start; i < Math.min(n, start + BATCH_CHUNK); i++) chunkKeys.push(keys.item(String(i)));
+        // Sent together (auto-pipelined); Redis runs them one after the other, serving other
+        // clients in between.
+        chunks.push(lua.batch_init(chunkKeys, args));
+      }
+      await Promise.all(chunks);
+      await durable();
+    },
+
+    async reserve(sagaId, lines) {
+      const [stepKeys, args] = sagaStep(sagaId, lines);
+      const status = statusOf(await lua.reserve(stepKeys, args));
+      await durable();
+      return outcomeOf(status);
+    },
+
+    async release(sagaId, lines) {
+      const [stepKeys, args] = sagaStep(sagaId, lines);
+      statusOf(await lua.release(stepKeys, args));
+      await durable();
+    },
+
+    close: () => closeRedis(redis),
+  };
+}

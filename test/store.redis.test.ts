@@ -6,7 +6,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -27,6 +30,7 @@ import { describeStockStore } from './conformance/stock.js';
 /** Every key this file writes starts with this, so afterAll can delete them all. */
 const ROOT = `t:${randomUUID()}:`;
 const started: ChildProcess[] = [];
+const dirs: string[] = [];
 let url = loadConfig().redis.url;
 let admin: Redis;
 
@@ -59,9 +63,24 @@ async function freePort(): Promise<number> {
 /** A throwaway redis-server on a free port, without persistence; stopped in afterAll. */
 async function startRedis(...extra: string[]): Promise<string> {
   const port = await freePort();
+  // A replica writes the RDB it receives to its dir: keep that out of the work tree.
+  const dir = await mkdtemp(join(tmpdir(), 'redis-test-'));
+  dirs.push(dir);
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...extra,
+    ],
     { stdio: 'ignore' },
   );
   started.push(child);
@@ -73,6 +92,13 @@ async function startRedis(...extra: string[]): Promise<string> {
   throw new Error(`redis-server on ${port} did not start`);
 }
 
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 beforeAll(async () => {
   if (!(await answers(url))) url = await startRedis();
   admin = new Redis(url);
@@ -81,7 +107,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await deleteByPrefix(admin, ROOT);
   admin.disconnect();
-  for (const child of started) child.kill('SIGTERM');
+  await Promise.all(started.map((child) => stop(child)));
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
 /** A client as the services build it (auto-pipelining, re-send after reconnect). */

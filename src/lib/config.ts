@@ -36,6 +36,8 @@ export interface Config {
     waitTimeoutMs: number;
   };
   amqpUrl: string;
+  /** Prepended to every queue name, so several systems (or test runs) can share one broker. */
+  amqpQueuePrefix: string;
   /** A command older than this is dropped unapplied; far shorter than recordTtlMs (ARCHITECTURE §3.5). */
   commandTtlMs: number;
   /** How long participants remember a saga's result or tombstone. */
@@ -95,6 +97,7 @@ export function loadConfig(env: Env = process.env): Config {
       waitTimeoutMs: int(env, 'REDIS_WAIT_TIMEOUT_MS', 1000, 1),
     },
     amqpUrl: str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'),
+    amqpQueuePrefix: str(env, 'AMQP_QUEUE_PREFIX', 'checkout.'),
     commandTtlMs,
     recordTtlMs,
     saga: {

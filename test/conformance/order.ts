@@ -100,7 +100,7 @@ function describeOrders(open: OpenStore<OrderStore>): void {
     it('adds up to a total of exactly MAX_AMOUNT, computing quantity × price exactly', async () => {
       const store = await fresh();
       await store.createOrder('o1', 'u1');
-      // 3 × 3002399751580330 = 9007199254740990 = MAX_AMOUNT - 1: exact only if computed with care.
+      // 3 × 3002399751580330 = MAX_AMOUNT - 1, a 16-digit total: Lua's tostring would print 14 digits.
       expect(await store.addItem('o1', 'a', 3, 3002399751580330)).toEqual(OK);
       expect((await store.findOrder('o1'))?.totalCost).toBe(MAX_AMOUNT - 1);
       expect(await store.addItem('o1', 'b', 1, 1)).toEqual(OK);

@@ -2,7 +2,7 @@
  * The stock store of the embedded mode: one SQLite file, one transaction per operation.
  * Rules: /tmp/brief-stores.md as checked by test/conformance/stock*.ts.
  */
-import { decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
+import { aggregate, decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import { addWithin, opRecords, openDatabase, sagaRecords, settle, type Attempt } from '../../lib/sqlite.js';
 import type { Item, StockStore } from './store.js';
@@ -48,7 +48,9 @@ export function openSqliteStockStore(file: string, options: SqliteStockOptions):
     return OK;
   }
 
-  function reserve(lines: readonly ItemLine[]): Attempt {
+  function reserve(requested: readonly ItemLine[]): Attempt {
+    // Lines should name distinct items; summing them anyway keeps a slip from minting stock.
+    const lines = aggregate(requested);
     const stocks: number[] = [];
     for (const [itemId] of lines) {
       const stock = selectStock.get(itemId);

@@ -2,7 +2,7 @@
  * The order store on Redis: orders and the saga records that make checkout recoverable. One
  * Lua script per state change (lua/*.lua, each documenting its KEYS, ARGV and replies), keys
  * from keys.ts, and `durable()` (a shared WAIT) after every mutation before it resolves.
- * Rules: /tmp/brief-stores.md, checked by test/conformance.
+ * Rules: docs/store-semantics.md, checked by test/conformance.
  *
  * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
  * ambiguous errors, so every write is safe to run twice: createOrder is set-if-absent,

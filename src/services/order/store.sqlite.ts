@@ -1,6 +1,6 @@
 /**
  * The order store of the embedded mode: orders and saga records in one SQLite file, one
- * transaction per operation. Rules: /tmp/brief-stores.md as checked by
+ * transaction per operation. Rules: docs/store-semantics.md as checked by
  * test/conformance/order*.ts.
  *
  * An order is frozen while `orders.saga_id` names its running saga. The lease index is a

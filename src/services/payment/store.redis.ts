@@ -1,7 +1,7 @@
 /**
  * The payment store on Redis: one Lua script per state change (lua/*.lua, each documenting
  * its KEYS, ARGV and replies), keys from keys.ts, and `durable()` (a shared WAIT) after every
- * mutation before it resolves. Rules: /tmp/brief-stores.md, checked by test/conformance.
+ * mutation before it resolves. Rules: docs/store-semantics.md, checked by test/conformance.
  *
  * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
  * ambiguous errors, so every write is safe to run twice: charge/refund are idempotent per

@@ -1,6 +1,6 @@
 /**
  * The payment store of the embedded mode: one SQLite file, one transaction per operation.
- * Rules: /tmp/brief-stores.md as checked by test/conformance/payment*.ts.
+ * Rules: docs/store-semantics.md as checked by test/conformance/payment*.ts.
  */
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import { addWithin, opRecords, openDatabase, sagaRecords, settle, type Attempt } from '../../lib/sqlite.js';

@@ -1,7 +1,7 @@
 /**
  * The stock store on Redis: one Lua script per state change (lua/*.lua, each documenting its
  * KEYS, ARGV and replies), keys from keys.ts, and `durable()` (a shared WAIT) after every
- * mutation before it resolves. Rules: /tmp/brief-stores.md, checked by test/conformance.
+ * mutation before it resolves. Rules: docs/store-semantics.md, checked by test/conformance.
  *
  * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
  * ambiguous errors, so every script is safe to run twice: reserve/release are idempotent per

@@ -1,6 +1,6 @@
 /**
  * The stock store of the embedded mode: one SQLite file, one transaction per operation.
- * Rules: /tmp/brief-stores.md as checked by test/conformance/stock*.ts.
+ * Rules: docs/store-semantics.md as checked by test/conformance/stock*.ts.
  */
 import { aggregate, decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';

@@ -1,0 +1,207 @@
+/**
+ * What `up` runs: every component with its ports, command, environment and files. Ports are
+ * chosen once here and kept for the cluster's life, so a restarted component comes back on
+ * the same address and nobody has to be told about it.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ClusterConfig } from '../lib/config.js';
+import { gatewayConf } from './nginx-conf.js';
+import { freePorts } from './ports.js';
+import { RABBITMQ_SERVER, prepareRabbitDir, rabbitEnv } from './rabbitmq-node.js';
+import { redisConf, sentinelConf } from './redis-conf.js';
+import { SERVICES, type ClusterPlan, type ComponentSpec, type ServiceName } from './state.js';
+
+export const REDIS_SERVER = '/usr/bin/redis-server';
+export const REDIS_SENTINEL = '/usr/bin/redis-sentinel';
+export const NGINX = '/usr/sbin/nginx';
+
+export const REPLICAS_PER_SERVICE = 2;
+export const REDIS_PER_SERVICE = 3;
+export const SENTINELS = 3;
+
+/** `infra`: Redis, Sentinels, RabbitMQ and nginx; `services`: the order/stock/payment processes. */
+export type Group = 'infra' | 'services';
+
+export const serviceEntry = (service: ServiceName): string =>
+  fileURLToPath(new URL(`../services/${service}/main.js`, import.meta.url));
+
+export interface PlanOptions {
+  cfg: ClusterConfig;
+  /** Absolute, existing and empty cluster directory. */
+  dir: string;
+  groups: ReadonlySet<Group>;
+  /** `--env K=V` from the command line: set on every service process, last word. */
+  serviceEnv: Readonly<Record<string, string>>;
+}
+
+function component(
+  dir: string,
+  spec: Omit<ComponentSpec, 'dir' | 'log'> & Partial<Pick<ComponentSpec, 'dir'>>,
+): ComponentSpec {
+  const home = spec.dir ?? join(dir, spec.name);
+  mkdirSync(home, { recursive: true });
+  return { ...spec, dir: home, log: join(home, `${spec.name}.log`) };
+}
+
+/** Allocates ports, writes every config file, and returns the plan the supervisor runs. */
+export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
+  const { cfg, dir } = opts;
+  const path = cfg.path;
+  const count = SERVICES.length * (REDIS_PER_SERVICE + REPLICAS_PER_SERVICE) + SENTINELS + 2 + 1;
+  const pool = await freePorts(count);
+  const take = (): number => {
+    const port = pool.shift();
+    if (port === undefined) throw new Error('port pool exhausted');
+    return port;
+  };
+  const gatewayPort = cfg.gatewayPort === 0 ? take() : cfg.gatewayPort;
+  const components: ComponentSpec[] = [];
+
+  const redisPorts = new Map<ServiceName, number[]>();
+  for (const service of SERVICES) {
+    const ports = Array.from({ length: REDIS_PER_SERVICE }, take);
+    redisPorts.set(service, ports);
+    ports.forEach((port, i) => {
+      const spec = component(dir, {
+        name: `${service}-redis-${i + 1}`,
+        kind: 'redis',
+        port,
+        command: REDIS_SERVER,
+        args: [],
+        env: { PATH: path },
+        service,
+        // The first instance starts as master; the replicas follow once it answers.
+        stage: i === 0 ? 0 : 1,
+      });
+      const conf = join(spec.dir, 'redis.conf');
+      const master = ports[0];
+      writeFileSync(
+        conf,
+        redisConf(
+          i === 0 || master === undefined
+            ? { port, dir: spec.dir }
+            : { port, dir: spec.dir, replicaOf: master },
+        ),
+      );
+      components.push({ ...spec, args: [conf] });
+    });
+  }
+
+  const sentinelPorts = Array.from({ length: SENTINELS }, take);
+  const masters = SERVICES.map((name) => ({ name, port: redisPorts.get(name)?.[0] ?? 0 }));
+  sentinelPorts.forEach((port, i) => {
+    const spec = component(dir, {
+      name: `sentinel-${i + 1}`,
+      kind: 'sentinel',
+      port,
+      command: REDIS_SENTINEL,
+      args: [],
+      env: { PATH: path },
+      stage: 2,
+    });
+    const conf = join(spec.dir, 'sentinel.conf');
+    writeFileSync(
+      conf,
+      sentinelConf({
+        port,
+        dir: spec.dir,
+        masters,
+        timing: { downAfterMs: cfg.sentinelDownAfterMs, failoverTimeoutMs: cfg.sentinelFailoverTimeoutMs },
+      }),
+    );
+    components.push({ ...spec, args: [conf] });
+  });
+
+  const rabbitPort = take();
+  const rabbitDir = join(dir, 'rabbitmq');
+  prepareRabbitDir(rabbitDir);
+  components.push(
+    component(dir, {
+      name: 'rabbitmq',
+      kind: 'rabbitmq',
+      port: rabbitPort,
+      command: RABBITMQ_SERVER,
+      args: [],
+      env: rabbitEnv({ dir: rabbitDir, port: rabbitPort, distPort: take(), path }),
+      stage: 0,
+    }),
+  );
+
+  const servicePorts = new Map<ServiceName, number[]>();
+  const sentinelList = sentinelPorts.map((port) => `127.0.0.1:${port}`).join(',');
+  for (const service of SERVICES) {
+    const ports = Array.from({ length: REPLICAS_PER_SERVICE }, take);
+    servicePorts.set(service, ports);
+    if (!opts.groups.has('services')) continue;
+    ports.forEach((port, i) => {
+      const name = `${service}-${i + 1}`;
+      components.push(
+        component(dir, {
+          name,
+          kind: 'service',
+          port,
+          command: process.execPath,
+          args: [serviceEntry(service)],
+          env: {
+            PATH: path,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            REDIS_SENTINELS: sentinelList,
+            REDIS_MASTER_NAME: service,
+            REDIS_WAIT_REPLICAS: '1',
+            AMQP_URL: `amqp://guest:guest@127.0.0.1:${rabbitPort}`,
+            INSTANCE_ID: name,
+            LOG_LEVEL: 'info',
+            DATA_DIR: join(dir, name),
+            ...cfg.serviceEnv,
+            ...opts.serviceEnv,
+          },
+          service,
+          stage: 3,
+        }),
+      );
+    });
+  }
+
+  const nginx = component(dir, {
+    name: 'nginx',
+    kind: 'nginx',
+    port: gatewayPort,
+    command: NGINX,
+    args: [],
+    env: { PATH: path },
+    stage: 3,
+  });
+  const conf = join(nginx.dir, 'nginx.conf');
+  const tempDir = join(nginx.dir, 'temp');
+  mkdirSync(tempDir, { recursive: true });
+  writeFileSync(
+    conf,
+    gatewayConf({
+      listenPort: gatewayPort,
+      workers: cfg.gatewayWorkers,
+      pidFile: join(nginx.dir, 'nginx.pid'),
+      errorLog: nginx.log,
+      tempDir,
+      upstreams: {
+        order: servicePorts.get('order') ?? [],
+        stock: servicePorts.get('stock') ?? [],
+        payment: servicePorts.get('payment') ?? [],
+      },
+    }),
+  );
+  // -e: the error log nginx uses before it has read its config (default /var/log/nginx).
+  components.push({ ...nginx, args: ['-p', nginx.dir, '-c', conf, '-e', nginx.log] });
+
+  return {
+    dir,
+    gatewayPort,
+    sentinelPorts,
+    sentinelDownAfterMs: cfg.sentinelDownAfterMs,
+    sentinelFailoverTimeoutMs: cfg.sentinelFailoverTimeoutMs,
+    readyTimeoutMs: cfg.readyTimeoutMs,
+    components,
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * The local cluster supervisor (`npm run cluster`) against real processes: one cluster per file
+ * in a temp dir on free ports, then crashes of a service replica, a Redis master and RabbitMQ,
+ * and finally `down`. Runs the compiled CLI (dist/), as `npm run cluster` does; `npm test`
+ * builds before vitest. Without the service entry points (dist/services/<svc>/main.js) the
+ * cluster runs with `--only infra` and the service-replica case is skipped.
+ */
+import { connect as amqpConnect } from 'amqplib';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpStatus, probe } from '../src/cluster/health.js';
+import { gatewayConf, renderTemplate } from '../src/cluster/nginx-conf.js';
+import { groupMembers, isAlive, waitFor } from '../src/cluster/processes.js';
+import { sentinelConf } from '../src/cluster/redis-conf.js';
+import { redisInfo, sentinelMasterPort } from '../src/cluster/redis-probe.js';
+import {
+  SERVICES,
+  readPlan,
+  readState,
+  type ClusterState,
+  type ComponentState,
+} from '../src/cluster/state.js';
+
+const run = promisify(execFile);
+const CLI = resolve('dist/cluster/cli.js');
+const servicesBuilt = SERVICES.every((s) => existsSync(resolve('dist/services', s, 'main.js')));
+
+function cli(args: string[], timeout = 60_000): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, [CLI, ...args], { env: { ...process.env, GATEWAY_PORT: '0' }, timeout });
+}
+
+async function cliFails(args: string[]): Promise<string> {
+  try {
+    await cli(args);
+  } catch (error) {
+    return (error as { stderr?: string }).stderr ?? String(error);
+  }
+  throw new Error(`cluster ${args.join(' ')} succeeded`);
+}
+
+describe('nginx gateway config', () => {
+  const rendered = (): string =>
+    gatewayConf({
+      listenPort: 18000,
+      workers: '1',
+      pidFile: '/tmp/x/nginx.pid',
+      errorLog: '/tmp/x/error.log',
+      tempDir: '/tmp/x/temp',
+      upstreams: { order: [1, 2], stock: [3, 4], payment: [5, 6] },
+    });
+
+  it('is accepted by nginx -t', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-conf-'));
+    try {
+      const conf = rendered()
+        .replaceAll('/tmp/x', dir)
+        .replace(/server 127\.0\.0\.1:(\d) /g, 'server 127.0.0.1:1000$1 ');
+      const file = join(dir, 'nginx.conf');
+      mkdirSync(join(dir, 'temp'));
+      writeFileSync(file, conf);
+      await run('/usr/sbin/nginx', ['-t', '-p', dir, '-c', file, '-e', join(dir, 'error.log')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('re-sends non-idempotent requests only for checkout', () => {
+    const conf = rendered();
+    const blocks = conf.split(/\n\s*location /).slice(1);
+    const retrying = blocks.filter((b) => b.includes('non_idempotent'));
+    expect(retrying).toHaveLength(1);
+    expect(retrying[0]).toMatch(/^~ \^\/orders\/checkout\//);
+    expect(conf).toContain('server 127.0.0.1:3 max_fails=1 fail_timeout=2s;');
+  });
+
+  it('refuses a template placeholder it has no value for', () => {
+    expect(() => renderTemplate('listen ${LISTEN}; x ${NOPE};', { LISTEN: '1' })).toThrow(/NOPE/);
+  });
+
+  it('has every Sentinel monitor all three masters with quorum 2', () => {
+    const conf = sentinelConf({
+      port: 1,
+      dir: '/d',
+      masters: SERVICES.map((name, i) => ({ name, port: 100 + i })),
+      timing: { downAfterMs: 3000, failoverTimeoutMs: 5000 },
+    });
+    expect(conf).toContain('sentinel monitor order 127.0.0.1 100 2');
+    expect(conf).toContain('sentinel monitor payment 127.0.0.1 102 2');
+    expect(conf.match(/down-after-milliseconds \w+ 3000/g)).toHaveLength(3);
+  });
+});
+
+describe('cluster supervisor', () => {
+  let dir = '';
+  let upOutput = '';
+
+  const state = (): ClusterState => {
+    const current = readState(dir);
+    if (current === undefined) throw new Error('no state.json');
+    return current;
+  };
+  const component = (name: string): ComponentState => {
+    const found = state().components.find((c) => c.name === name);
+    if (found === undefined) throw new Error(`no component ${name}`);
+    return found;
+  };
+  /** Waits until `name` runs under a PID other than `oldPid` and is healthy. */
+  const cameBack = (name: string, oldPid: number, timeoutMs: number): Promise<boolean> =>
+    waitFor(
+      async () => {
+        const c = component(name);
+        return c.pid !== oldPid && isAlive(c.pid) && (await probe(c)).healthy;
+      },
+      timeoutMs,
+      200,
+    );
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build first`);
+    dir = mkdtempSync(join(tmpdir(), 'cluster-test-'));
+    const only = servicesBuilt ? [] : ['--only', 'infra'];
+    upOutput = (await cli(['up', '--dir', dir, ...only], 240_000)).stdout;
+  }, 250_000);
+
+  afterAll(async () => {
+    if (dir === '') return;
+    await cli(['down', '--dir', dir], 120_000).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }, 130_000);
+
+  it('starts every component healthy and prints one ready line', async () => {
+    const current = state();
+    expect(upOutput).toBe(`ready http://127.0.0.1:${current.gatewayPort}\n`);
+    expect(current.phase).toBe('ready');
+    const names = current.components.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['order-redis-3', 'sentinel-3', 'rabbitmq', 'nginx']));
+    expect(names.filter((n) => /^(order|stock|payment)-[12]$/.test(n))).toHaveLength(servicesBuilt ? 6 : 0);
+    const { stdout } = await cli(['status', '--dir', dir, '--json']);
+    const status = JSON.parse(stdout) as {
+      supervisorAlive: boolean;
+      components: { alive: boolean; healthy: boolean }[];
+    };
+    expect(status.supervisorAlive).toBe(true);
+    expect(status.components.filter((c) => !c.alive || !c.healthy)).toEqual([]);
+    expect(await httpStatus(current.gatewayPort, '/health')).toBe(200);
+  });
+
+  it('refuses a second up over a running cluster', async () => {
+    expect(await cliFails(['up', '--dir', dir])).toMatch(/already runs/);
+    expect(isAlive(state().supervisorPid)).toBe(true);
+  });
+
+  it.runIf(servicesBuilt)('restarts a killed service replica', async () => {
+    const before = component('stock-1');
+    await cli(['kill', 'stock-1', '--dir', dir]);
+    expect(await cameBack('stock-1', before.pid, 30_000)).toBe(true);
+    expect(isAlive(before.pid)).toBe(false);
+  });
+
+  it('restarts nginx after it was killed, with no worker left behind', async () => {
+    const before = component('nginx');
+    await cli(['kill', 'nginx', '--dir', dir]);
+    expect(await cameBack('nginx', before.pid, 20_000)).toBe(true);
+    expect(groupMembers(before.pid)).toEqual([]);
+  });
+
+  it('fails over a killed Redis master; the old master comes back as a replica', async () => {
+    const plan = readPlan(dir);
+    const masterPort = await sentinelMasterPort(plan.sentinelPorts, 'stock');
+    const master = state().components.find((c) => c.kind === 'redis' && c.port === masterPort);
+    expect(master).toBeDefined();
+    if (master === undefined) return;
+    const { stdout } = await cli(['kill', 'stock-redis-master', '--dir', dir]);
+    expect(stdout).toContain(`killed ${master.name}`);
+
+    let promoted: number | undefined;
+    const failedOver = await waitFor(
+      async () => {
+        promoted = await sentinelMasterPort(plan.sentinelPorts, 'stock');
+        return promoted !== undefined && promoted !== master.port;
+      },
+      30_000,
+      100,
+    );
+    expect(failedOver).toBe(true);
+    const promotedName = state().components.find((c) => c.port === promoted)?.name ?? '';
+    expect(promotedName).toMatch(/^stock-redis-[123]$/);
+
+    const rejoined = await waitFor(
+      async () => {
+        const info = await redisInfo(master.port, 'replication').catch(() => new Map<string, string>());
+        return (
+          info.get('role') === 'slave' &&
+          info.get('master_link_status') === 'up' &&
+          info.get('master_port') === String(promoted)
+        );
+      },
+      45_000,
+      250,
+    );
+    expect(rejoined).toBe(true);
+    expect(component(master.name).pid).not.toBe(master.pid);
+  }, 90_000);
+
+  it('brings a killed RabbitMQ back, accepting AMQP', async () => {
+    const before = component('rabbitmq');
+    await cli(['kill', 'rabbitmq', '--dir', dir]);
+    // The whole process group goes: the launcher script and its Erlang VM.
+    expect(await waitFor(() => groupMembers(before.pid).length === 0, 10_000)).toBe(true);
+    expect(await cameBack('rabbitmq', before.pid, 60_000)).toBe(true);
+    const connection = await amqpConnect(`amqp://guest:guest@127.0.0.1:${before.port}`);
+    try {
+      const channel = await connection.createChannel();
+      const { queue } = await channel.assertQueue('', { exclusive: true });
+      expect(queue).toMatch(/^amq\.gen-/);
+    } finally {
+      await connection.close();
+    }
+  }, 90_000);
+
+  it('down stops every process it started', async () => {
+    const before = state();
+    const pids = [before.supervisorPid, ...before.components.map((c) => c.pid)].filter((pid) => pid > 0);
+    const { stdout } = await cli(['down', '--dir', dir], 120_000);
+    expect(stdout).toMatch(/^stopped/);
+    expect(pids.filter((pid) => isAlive(pid) || groupMembers(pid).length > 0)).toEqual([]);
+    expect(state().phase).toBe('stopped');
+  }, 130_000);
+});

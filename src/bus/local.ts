@@ -7,8 +7,8 @@ import type { Bus, Commands, Envelope, Handler, Participant, Reply } from './bus
 
 /** Decides the fate of each message: one delay (ms) per copy delivered; [] drops it. */
 export interface DeliveryFaults {
-  command(): number[];
-  reply(): number[];
+  command(to: Participant, command: Commands[Participant]): number[];
+  reply(to: Participant, command: Commands[Participant]): number[];
 }
 
 interface Pending<C> {
@@ -103,9 +103,9 @@ export function createLocalBus(options: { commandTtlMs: number; faults?: Deliver
         }
         const pending: Pending<Commands[P]> = {
           envelope: { command, expiresAt: Date.now() + options.commandTtlMs },
-          answer: (reply) => faults.reply().forEach((delay) => later(delay, () => settle(reply))),
+          answer: (reply) => faults.reply(to, command).forEach((delay) => later(delay, () => settle(reply))),
         };
-        faults.command().forEach((delay) => later(delay, () => enqueue(to, pending)));
+        faults.command(to, command).forEach((delay) => later(delay, () => enqueue(to, pending)));
       });
     },
 

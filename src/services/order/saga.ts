@@ -38,6 +38,12 @@ export interface Checkout {
 /** A store call that failed for infrastructure reasons is retried this long before giving up. */
 const STORE_RETRY_MS = 30_000;
 const SWEEP_BATCH = 100;
+/** How long one copy of a command listens for its reply when there is no nearer deadline. */
+const MAX_LISTEN_MS = 60_000;
+
+function sagaIdOf(command: Commands[Participant]): string | undefined {
+  return 'sagaId' in command ? command.sagaId : undefined;
+}
 
 export function createCheckout(deps: CheckoutDeps): Checkout {
   const { store, bus, owner, timing, log } = deps;
@@ -156,40 +162,59 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     });
   }
 
-  /** Re-sends one command until it is answered; undefined once the deadline passed. */
-  async function untilAnswered<P extends Participant>(
+  /**
+   * Sends a command, and again every `attemptMs` (or on the compensation back-off) until one
+   * copy is answered as `accept` wants. Every copy keeps listening until the deadline, so a
+   * participant slower than `attemptMs` still gets its answer through. Undefined at the
+   * deadline or when `stop` says so.
+   */
+  function untilAnswered<P extends Participant>(
     to: P,
     command: Commands[P],
     deadline: number,
     stop: () => boolean,
+    accept: (reply: Reply) => boolean = () => true,
+    pause: (attempt: number) => number = () => timing.attemptMs,
   ): Promise<Reply | undefined> {
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0 || stop()) return undefined;
-      const reply = await bus.request(to, command, Math.min(timing.attemptMs, left));
-      if (reply !== undefined) return reply;
-    }
+    return new Promise((resolve) => {
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (reply: Reply | undefined): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      const send = (attempt: number): void => {
+        const left = deadline - Date.now();
+        if (left <= 0 || stop()) return finish(undefined);
+        void bus.request(to, command, Math.min(left, MAX_LISTEN_MS)).then((reply) => {
+          if (reply === undefined) return;
+          if (accept(reply)) finish(reply);
+          else log.error({ saga_id: sagaIdOf(command), reply }, 'unexpected reply; re-sending');
+        });
+        timer = setTimeout(() => send(attempt + 1), Math.min(pause(attempt), left));
+      };
+      send(0);
+    });
   }
 
   /** Release and refund, re-sent until both are acknowledged: a compensation is never dropped. */
   async function compensate(saga: Saga, lease: Lease): Promise<void> {
     const items = aggregate(saga.items);
-    const untilAcked = async <P extends Participant>(to: P, command: Commands[P]): Promise<void> => {
-      for (let attempt = 0; !lease.lost && !closed; attempt++) {
-        const reply = await bus.request(to, command, timing.attemptMs);
-        if (reply?.ok) return;
-        if (reply !== undefined) log.error({ saga_id: saga.sagaId, reply }, 'compensation refused; retrying');
-        await sleep(backoff(attempt, 5, timing.retryMaxMs));
-      }
-    };
+    const stop = (): boolean => lease.lost || closed;
+    const acked = (reply: Reply): boolean => reply.ok;
+    const pause = (attempt: number): number => backoff(attempt, timing.attemptMs, timing.retryMaxMs);
     await Promise.all([
-      untilAcked('stock', { type: 'release', sagaId: saga.sagaId, items }),
-      untilAcked('payment', {
-        type: 'refund',
-        sagaId: saga.sagaId,
-        userId: saga.userId,
-        amount: saga.amount,
-      }),
+      untilAnswered('stock', { type: 'release', sagaId: saga.sagaId, items }, Infinity, stop, acked, pause),
+      untilAnswered(
+        'payment',
+        { type: 'refund', sagaId: saga.sagaId, userId: saga.userId, amount: saga.amount },
+        Infinity,
+        stop,
+        acked,
+        pause,
+      ),
     ]);
   }
 

@@ -1,0 +1,98 @@
+/**
+ * The saga's decisive moments, one at a time: the deadline, joining across replicas, and a
+ * stalled owner fenced off by the replica that took its saga over.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Commands, Participant } from '../src/bus/bus.js';
+import { createLocalBus, type DeliveryFaults } from '../src/bus/local.js';
+import { silentLog } from '../src/lib/log.js';
+import { OK, refused } from '../src/lib/outcome.js';
+import { sleep } from '../src/lib/time.js';
+import { paymentCommands } from '../src/services/payment/commands.js';
+import { openSqlitePaymentStore } from '../src/services/payment/store.sqlite.js';
+import { startSweeper } from '../src/services/order/recovery.js';
+import { createCheckout } from '../src/services/order/saga.js';
+import type { OrderStore } from '../src/services/order/store.js';
+import { openSqliteOrderStore } from '../src/services/order/store.sqlite.js';
+import { stockCommands } from '../src/services/stock/commands.js';
+import { openSqliteStockStore } from '../src/services/stock/store.sqlite.js';
+
+const TIMING = { leaseMs: 60, attemptMs: 20, deadlineMs: 300, sweepMs: 10, retryMaxMs: 20 };
+const log = silentLog();
+
+type Fate = (to: Participant, command: Commands[Participant]) => number[];
+
+async function world(fate: Fate) {
+  const options = { recordTtlMs: 60_000 };
+  const stock = openSqliteStockStore(':memory:', options);
+  const payment = openSqlitePaymentStore(':memory:', options);
+  const orders = openSqliteOrderStore(':memory:', options);
+  await stock.createItem('i', 4);
+  await stock.add('i', 10);
+  await payment.createUser('u');
+  await payment.addFunds('u', 100);
+  await orders.createOrder('o', 'u');
+  await orders.addItem('o', 'i', 2, 4);
+  const faults: DeliveryFaults = { command: fate, reply: () => [0] };
+  const bus = createLocalBus({ commandTtlMs: 5000, faults });
+  await bus.serve('stock', stockCommands(stock));
+  await bus.serve('payment', paymentCommands(payment));
+  const replica = (owner: string, store: OrderStore = orders) =>
+    createCheckout({ store, bus, owner, timing: TIMING, log });
+  return { stock, payment, orders, bus, replica };
+}
+
+describe('checkout saga', () => {
+  it('aborts at the deadline when a participant never answers, and gives everything back', async () => {
+    let chargeSaga = '';
+    const w = await world((_to, command) => {
+      if (command.type !== 'charge') return [0];
+      chargeSaga = command.sagaId;
+      return [];
+    });
+    const started = Date.now();
+    expect(await w.replica('a').checkout('o')).toEqual(refused('checkout_timeout'));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TIMING.deadlineMs - 5);
+    expect((await w.stock.findItem('i'))?.stock).toBe(10);
+    expect(await w.payment.findCredit('u')).toBe(100);
+    expect((await w.orders.findOrder('o'))?.paid).toBe(false);
+    // The charge that never arrived is tombstoned: were it delivered now, it would do nothing.
+    expect(await w.payment.charge(chargeSaga, 'u', 8)).toEqual(refused('compensated'));
+    expect(await w.payment.findCredit('u')).toBe(100);
+    await w.bus.close();
+  });
+
+  it('lets a replica join a checkout another replica is running, with the same answer', async () => {
+    const w = await world((_to, command) => (command.type === 'reserve' ? [100] : [0]));
+    const first = w.replica('a').checkout('o');
+    await sleep(20);
+    const joined = await w.replica('b').checkout('o');
+    expect(joined).toEqual(OK);
+    expect(await first).toEqual(OK);
+    expect(await w.payment.findCredit('u')).toBe(92);
+    expect((await w.stock.findItem('i'))?.stock).toBe(8);
+    await w.bus.close();
+  });
+
+  it('fences off a stalled owner: the replica that took over decides, once', async () => {
+    const w = await world((_to, command) => (command.type === 'reserve' ? [150] : [0]));
+    // The owner "stalls": its lease renewals never return, as if the process were SIGSTOPped.
+    const stalled: OrderStore = { ...w.orders, renewLease: () => new Promise(() => undefined) };
+    const owner = w.replica('stalled', stalled);
+    const rescuer = w.replica('rescuer');
+    const stopSweeper = startSweeper(rescuer, TIMING.sweepMs, log);
+    const answer = owner.checkout('o');
+    await sleep(TIMING.leaseMs * 2);
+    const [sagaId] = await w.orders.expiredSagas(Number.MAX_SAFE_INTEGER, 1);
+    expect(sagaId).toBeDefined();
+    const saga = await w.orders.findSaga(sagaId ?? '');
+    expect(saga?.owner).toBe('rescuer');
+    expect(saga?.epoch).toBe(2);
+    expect(await answer).toEqual(OK);
+    stopSweeper();
+    expect(await w.payment.findCredit('u')).toBe(92);
+    expect((await w.stock.findItem('i'))?.stock).toBe(8);
+    expect((await w.orders.findSaga(sagaId ?? ''))?.state).toBe('COMMITTED');
+    await w.bus.close();
+  });
+});

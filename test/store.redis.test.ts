@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../src/lib/config.js';
 import { OK } from '../src/lib/outcome.js';
 import { silentLog } from '../src/lib/log.js';
-import { connectRedis, createDurability, deleteByPrefix } from '../src/lib/redis.js';
+import { connectRedis, createDurability, deleteByPrefix, DurabilityLostError } from '../src/lib/redis.js';
 import { createRedisOrderStore } from '../src/services/order/store.redis.js';
 import { paymentKeys } from '../src/services/payment/keys.js';
 import { createRedisPaymentStore } from '../src/services/payment/store.redis.js';
@@ -49,6 +49,10 @@ async function answers(candidate: string): Promise<boolean> {
   } finally {
     probe.disconnect();
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function freePort(): Promise<number> {
@@ -273,7 +277,7 @@ describe('durability barrier', () => {
     const durable = createDurability(redis, { replicas: 0, timeoutMs: 10, log: silentLog() });
     await Promise.all([durable(), durable()]);
     expect(wait).not.toHaveBeenCalled();
-    expect(durable.stats()).toEqual({ waits: 0, shortfalls: 0 });
+    expect(durable.stats()).toEqual({ waits: 0, shortfalls: 0, lost: 0 });
     redis.disconnect();
   });
 
@@ -282,7 +286,7 @@ describe('durability barrier', () => {
     const lines: string[] = [];
     const durable = createDurability(redis, { replicas: 1, timeoutMs: 5, log: capturingLog(lines) });
     await durable();
-    expect(durable.stats()).toEqual({ waits: 1, shortfalls: 1 });
+    expect(durable.stats()).toEqual({ waits: 1, shortfalls: 1, lost: 0 });
     expect(lines.join('')).toContain('fewer replicas');
     redis.disconnect();
   });
@@ -298,21 +302,54 @@ describe('durability barrier', () => {
     const second = Array.from({ length: 50 }, () => durable());
     await Promise.all([...first, ...second]);
     expect(wait).toHaveBeenCalledTimes(2);
-    expect(durable.stats()).toEqual({ waits: 2, shortfalls: 2 });
+    expect(durable.stats()).toEqual({ waits: 2, shortfalls: 2, lost: 0 });
     redis.disconnect();
+  });
+
+  it('rejects with DurabilityLostError when the connection broke before WAIT answered', async () => {
+    const proxy = await replyEatingProxy(new URL(url));
+    const redis = client(proxy.url);
+    const wait = vi.spyOn(redis, 'wait');
+    const durable = createDurability(redis, { replicas: 1, timeoutMs: 300, log: silentLog() });
+    const waiting = durable();
+    await vi.waitFor(() => expect(wait).toHaveBeenCalledTimes(1));
+    await sleep(50);
+    // ioredis re-sends the WAIT on the new connection, where it covers none of the writes.
+    proxy.breakConnections();
+    await expect(waiting).rejects.toBeInstanceOf(DurabilityLostError);
+    expect(durable.stats()).toMatchObject({ lost: 1 });
+    redis.disconnect();
+    await proxy.close();
+  });
+
+  it('runs a write again, applying it once, when the connection broke before its WAIT answered', async () => {
+    const proxy = await replyEatingProxy(new URL(url));
+    const redis = client(proxy.url);
+    const wait = vi.spyOn(redis, 'wait');
+    const durable = createDurability(redis, { replicas: 1, timeoutMs: 300, log: silentLog() });
+    const store = createRedisStockStore(redis, {
+      ...storeOptions({ recordTtlMs: 60_000 }, 'stock'),
+      durable,
+    });
+    await store.createItem('i', 1);
+    wait.mockClear();
+    const adding = store.add('i', 5);
+    await vi.waitFor(() => expect(wait).toHaveBeenCalledTimes(1));
+    await sleep(50);
+    proxy.breakConnections();
+    expect(await adding).toEqual(OK);
+    expect(durable.stats()).toMatchObject({ lost: 1 });
+    expect(await store.findItem('i')).toEqual({ stock: 5, price: 1 });
+    await store.close();
+    await proxy.close();
   });
 
   it('resolves once a write reached a real replica', async () => {
     const masterUrl = await startRedis('--repl-diskless-sync-delay', '0');
     const replicaUrl = await startRedis('--replicaof', '127.0.0.1', new URL(masterUrl).port);
     const replica = new Redis(replicaUrl);
-    await vi.waitFor(
-      async () => expect(await replica.info('replication')).toContain('master_link_status:up'),
-      {
-        timeout: 10_000,
-        interval: 100,
-      },
-    );
+    const linked = async () => expect(await replica.info('replication')).toContain('master_link_status:up');
+    await vi.waitFor(linked, { timeout: 10_000, interval: 100 });
     const redis = connectRedis({ ...loadConfig().redis, url: masterUrl }, 'test', silentLog());
     const durable = createDurability(redis, { replicas: 1, timeoutMs: 5_000, log: silentLog() });
     const store = createRedisPaymentStore(redis, { prefix: 'p:', recordTtlMs: 60_000, durable });

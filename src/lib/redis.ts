@@ -59,10 +59,13 @@ export async function closeRedis(redis: Redis): Promise<void> {
 }
 
 export interface Durability {
-  /** Resolves once every write this connection made before the call reached the replicas. */
+  /**
+   * Resolves once every write this connection made before the call reached the replicas.
+   * Rejects with DurabilityLostError when the connection broke meanwhile: write again.
+   */
   (): Promise<void>;
-  /** Counters for metrics: WAITs sent, and those that reached fewer replicas than asked. */
-  stats(): { waits: number; shortfalls: number };
+  /** Counters for metrics: WAITs sent, those short of replicas, batches lost to a reconnect. */
+  stats(): { waits: number; shortfalls: number; lost: number };
 }
 
 export interface DurabilityOptions {
@@ -70,6 +73,26 @@ export interface DurabilityOptions {
   replicas: number;
   timeoutMs: number;
   log: Log;
+}
+
+/**
+ * The connection broke between a write and its WAIT: that WAIT (re-sent on the new connection)
+ * says nothing about the write, which may be lost with a failed master. Writes are idempotent,
+ * so the answer is to run the write again and wait again (see `durably`).
+ */
+export class DurabilityLostError extends Error {
+  constructor() {
+    super('connection to Redis broke before WAIT confirmed the writes');
+    this.name = 'DurabilityLostError';
+  }
+}
+
+interface Batch {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  /** Connection closes seen when the batch opened: its writes were made on that connection. */
+  closes: number;
 }
 
 /**
@@ -85,13 +108,31 @@ export interface DurabilityOptions {
  * with `min-replicas-to-write` the master already refuses writes when no replica is connected,
  * so a shortfall means a replica is slow or just failing over; the write is on the master (and
  * its AOF), and answering 5xx for a write that did happen would be worse than acknowledging it.
+ * A connection that closed after the batch opened is different: the WAIT proves nothing, so
+ * the batch rejects with DurabilityLostError and its callers write again.
  */
 export function createDurability(redis: Redis, options: DurabilityOptions): Durability {
   const { replicas, timeoutMs, log } = options;
   let waits = 0;
   let shortfalls = 0;
-  let open: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+  let lost = 0;
+  let closes = 0;
+  let open: Batch | undefined;
   let inFlight = false;
+  if (replicas > 0) redis.on('close', () => (closes += 1));
+
+  const settle = (batch: Batch, reached: number): void => {
+    if (closes !== batch.closes) {
+      lost += 1;
+      batch.reject(new DurabilityLostError());
+      return;
+    }
+    if (reached < replicas) {
+      shortfalls += 1;
+      log.warn({ reached, replicas, timeoutMs }, 'redis WAIT reached fewer replicas than asked');
+    }
+    batch.resolve();
+  };
 
   const flush = (): void => {
     const batch = open;
@@ -100,13 +141,7 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
     inFlight = true;
     waits += 1;
     redis.wait(replicas, timeoutMs).then(
-      (reached) => {
-        if (reached < replicas) {
-          shortfalls += 1;
-          log.warn({ reached, replicas, timeoutMs }, 'redis WAIT reached fewer replicas than asked');
-        }
-        batch.resolve();
-      },
+      (reached) => settle(batch, reached),
       (error: unknown) => batch.reject(error),
     );
     // Both branches above settle the batch; start the next one only after that.
@@ -127,12 +162,39 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
         resolve = res;
         reject = rej;
       });
-      open = { promise, resolve, reject };
+      open = { promise, resolve, reject, closes };
       if (!inFlight) setImmediate(flush);
     }
     return open.promise;
   };
-  return Object.assign(durable, { stats: () => ({ waits, shortfalls }) });
+  return Object.assign(durable, { stats: () => ({ waits, shortfalls, lost }) });
+}
+
+/** Attempts of one write whose durability a broken connection left unknown. */
+const DURABLE_ATTEMPTS = 3;
+
+/**
+ * Runs `write`, then the durability barrier; if the barrier fails (the connection broke before
+ * WAIT confirmed, or WAIT itself failed), runs the very same write again (same op id / saga id,
+ * so it applies at most once: the second run finds the record of the first unless the first
+ * was lost with its master) and waits again. Answers what the last run answered.
+ * `wrote(result)` false skips the barrier for answers that changed nothing (a paid order).
+ */
+export async function durably<T>(
+  durable: () => Promise<void>,
+  write: () => Promise<T>,
+  wrote: (result: T) => boolean = () => true,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await write();
+    if (!wrote(result)) return result;
+    try {
+      await durable();
+      return result;
+    } catch (error) {
+      if (attempt >= DURABLE_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /** What every Redis store factory takes besides the client. */
@@ -141,7 +203,7 @@ export interface RedisStoreOptions {
   prefix: string;
   /** How long saga records, tombstones and client op ids are remembered. */
   recordTtlMs: number;
-  /** The durability barrier (createDurability) awaited after every mutation. */
+  /** The durability barrier (createDurability) awaited after every mutation (see `durably`). */
   durable: () => Promise<void>;
 }
 

@@ -1,13 +1,14 @@
 /**
  * The order store on Redis: orders and the saga records that make checkout recoverable. One
  * Lua script per state change (lua/*.lua, each documenting its KEYS, ARGV and replies), keys
- * from keys.ts, and `durable()` (a shared WAIT) after every mutation before it resolves.
- * Rules: docs/store-semantics.md, checked by test/conformance.
+ * from keys.ts, and the durability barrier (a shared WAIT) after every mutation before it
+ * resolves. Rules: docs/store-semantics.md, checked by test/conformance.
  *
- * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
- * ambiguous errors, so every write is safe to run twice: createOrder is set-if-absent,
- * beginCheckout recognises its own saga id, transition/renewLease/takeOver are CAS that
- * recognise their own resend, and addItem records its outcome under a random call id.
+ * ioredis may re-send a command whose reply a broken connection swallowed, callers retry
+ * ambiguous errors, and `durably` runs a write again when the connection broke before its
+ * WAIT: so every write is safe to run twice. createOrder is set-if-absent, beginCheckout
+ * recognises its own saga id, transition/renewLease/takeOver are CAS that recognise their own
+ * resend, and addItem records its outcome under a random call id (once per call).
  *
  * Order hash: user, items (encoded, src/lib/items.ts), total, paid ('1' once paid), saga (the
  * saga freezing it). Absent items/total/paid read as empty/0/false, so createOrder is a single
@@ -21,6 +22,7 @@ import {
   CALL_RECORD_TTL_MS,
   closeRedis,
   defineScripts,
+  durably,
   statusOf,
   type Redis,
   type RedisStoreOptions,
@@ -75,6 +77,23 @@ function lineCost(quantity: number, price: number): string | undefined {
   return cost > BigInt(MAX_AMOUNT) ? undefined : cost.toString();
 }
 
+/** The reply of begin_checkout.lua as a Begin. */
+function beginOf(sagaId: string, reply: unknown): Begin {
+  const [kind, ...rest] = Array.isArray(reply) ? (reply as unknown[]) : [];
+  switch (kind) {
+    case 'not_found':
+      return { kind: 'not_found' };
+    case 'paid':
+      return { kind: 'paid' };
+    case 'running':
+      return { kind: 'running', sagaId: String(rest[0]) };
+    case 'started':
+      return { kind: 'started', saga: sagaOf(sagaId, fieldsOf(rest)) };
+    default:
+      throw new Error(`begin_checkout returned ${JSON.stringify(reply)}`);
+  }
+}
+
 /** The store owns `redis` from now on: `close()` closes it. */
 export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions): OrderStore {
   const { recordTtlMs, durable } = options;
@@ -84,8 +103,7 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
   return {
     async createOrder(orderId, userId) {
       // HSETNX on `user`: a delayed resend never resets an order.
-      await redis.hsetnx(keys.order(orderId), 'user', userId);
-      await durable();
+      await durably(durable, () => redis.hsetnx(keys.order(orderId), 'user', userId));
     },
 
     async findOrder(orderId): Promise<Order | undefined> {
@@ -102,19 +120,13 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
     },
 
     async addItem(orderId, itemId, quantity, price) {
-      const cost = lineCost(quantity, price) ?? '';
-      const status = statusOf(
-        await lua.add_item(
-          [keys.order(orderId), keys.call(randomUUID())],
-          [encodeLine([itemId, quantity]), cost, CALL_RECORD_TTL_MS],
-        ),
-      );
-      await durable();
-      return outcomeOf(status);
+      const callKeys = [keys.order(orderId), keys.call(randomUUID())];
+      const args = [encodeLine([itemId, quantity]), lineCost(quantity, price) ?? '', CALL_RECORD_TTL_MS];
+      return outcomeOf(statusOf(await durably(durable, () => lua.add_item(callKeys, args))));
     },
 
     async putOrders(orders) {
-      const chunks: Promise<unknown>[] = [];
+      const chunks: [string[], string[]][] = [];
       for (let start = 0; start < orders.length; start += ORDER_CHUNK) {
         const chunkKeys: string[] = [];
         const args: string[] = [];
@@ -122,33 +134,24 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
           chunkKeys.push(keys.order(order.orderId));
           args.push(order.userId, encodeItems(order.items), String(order.totalCost));
         }
-        chunks.push(lua.put_orders(chunkKeys, args));
+        chunks.push([chunkKeys, args]);
       }
-      await Promise.all(chunks);
-      await durable();
+      await durably(durable, () =>
+        Promise.all(chunks.map(([chunkKeys, args]) => lua.put_orders(chunkKeys, args))),
+      );
     },
 
     async beginCheckout(orderId, saga): Promise<Begin> {
-      const reply = await lua.begin_checkout(
-        [keys.order(orderId), keys.saga(saga.sagaId), keys.leases()],
-        [saga.sagaId, orderId, saga.owner, String(saga.leaseUntil), String(saga.deadline)],
-      );
-      if (!Array.isArray(reply)) throw new Error(`begin_checkout returned ${JSON.stringify(reply)}`);
-      const [kind, ...rest] = reply as unknown[];
-      switch (kind) {
-        case 'not_found':
-          return { kind: 'not_found' };
-        case 'paid':
-          return { kind: 'paid' };
-        case 'running':
-          return { kind: 'running', sagaId: String(rest[0]) };
-        case 'started':
-          // Even a resend waits: the first reply may have been lost before the WAIT.
-          await durable();
-          return { kind: 'started', saga: sagaOf(saga.sagaId, fieldsOf(rest)) };
-        default:
-          throw new Error(`begin_checkout returned ${JSON.stringify(reply)}`);
-      }
+      const run = async () =>
+        beginOf(
+          saga.sagaId,
+          await lua.begin_checkout(
+            [keys.order(orderId), keys.saga(saga.sagaId), keys.leases()],
+            [saga.sagaId, orderId, saga.owner, String(saga.leaseUntil), String(saga.deadline)],
+          ),
+        );
+      // Only a start wrote; the answers to paid orders (most repeat checkouts) need no WAIT.
+      return durably(durable, run, (begin) => begin.kind === 'started');
     },
 
     async findSaga(sagaId) {
@@ -160,31 +163,31 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
     async transition(saga, to, reason) {
       if (!ALLOWED.has(`${saga.state}>${to}`)) return false;
       if (to === 'ABORTING' && reason === undefined) throw new Error('a saga aborts with a reason');
-      const applied = await lua.transition(
-        [keys.saga(saga.sagaId), keys.order(saga.orderId), keys.leases()],
-        [saga.sagaId, saga.state, String(saga.epoch), to, reason ?? '', String(recordTtlMs)],
-      );
-      await durable();
-      return applied === 1;
+      const run = () =>
+        lua.transition(
+          [keys.saga(saga.sagaId), keys.order(saga.orderId), keys.leases()],
+          [saga.sagaId, saga.state, String(saga.epoch), to, reason ?? '', String(recordTtlMs)],
+        );
+      // A re-run after a lost WAIT answers 1 again: the saga is already in state `to`.
+      return (await durably(durable, run, (applied) => applied === 1)) === 1;
     },
 
     async renewLease(sagaId, epoch, leaseUntil) {
-      const renewed = await lua.renew_lease(
-        [keys.saga(sagaId), keys.leases()],
-        [sagaId, String(epoch), String(leaseUntil)],
-      );
-      await durable();
-      return renewed === 1;
+      const run = () =>
+        lua.renew_lease([keys.saga(sagaId), keys.leases()], [sagaId, String(epoch), String(leaseUntil)]);
+      return (await durably(durable, run, (renewed) => renewed === 1)) === 1;
     },
 
     async takeOver(sagaId, owner, now, leaseUntil) {
-      const reply = await lua.take_over(
-        [keys.saga(sagaId), keys.leases()],
-        [sagaId, owner, String(now), String(leaseUntil)],
-      );
-      if (!Array.isArray(reply)) return undefined;
-      await durable();
-      return sagaOf(sagaId, fieldsOf(reply as unknown[]));
+      const run = async () => {
+        const reply = await lua.take_over(
+          [keys.saga(sagaId), keys.leases()],
+          [sagaId, owner, String(now), String(leaseUntil)],
+        );
+        return Array.isArray(reply) ? sagaOf(sagaId, fieldsOf(reply as unknown[])) : undefined;
+      };
+      // A re-run after a lost WAIT is recognised by the script as this very takeover.
+      return durably(durable, run, (taken) => taken !== undefined);
     },
 
     async expiredSagas(now, limit) {

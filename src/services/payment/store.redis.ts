@@ -1,12 +1,14 @@
 /**
  * The payment store on Redis: one Lua script per state change (lua/*.lua, each documenting
- * its KEYS, ARGV and replies), keys from keys.ts, and `durable()` (a shared WAIT) after every
- * mutation before it resolves. Rules: docs/store-semantics.md, checked by test/conformance.
+ * its KEYS, ARGV and replies), keys from keys.ts, and the durability barrier (a shared WAIT)
+ * after every mutation before it resolves. Rules: docs/store-semantics.md, checked by
+ * test/conformance.
  *
- * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
- * ambiguous errors, so every write is safe to run twice: charge/refund are idempotent per
- * saga, createUser is set-if-absent, and addFunds/pay record their outcome under the client's
- * op id, or else under a random call id made here.
+ * ioredis may re-send a command whose reply a broken connection swallowed, callers retry
+ * ambiguous errors, and `durably` runs a write again when the connection broke before its
+ * WAIT: so every write is safe to run twice. charge/refund are idempotent per saga, createUser
+ * is set-if-absent, and addFunds/pay record their outcome under the client's op id, or else
+ * under a random call id made here (once per call, shared by its re-runs).
  */
 import { randomUUID } from 'node:crypto';
 import { outcomeOf } from '../../lib/outcome.js';
@@ -15,6 +17,7 @@ import {
   CALL_RECORD_TTL_MS,
   closeRedis,
   defineScripts,
+  durably,
   statusOf,
   type Redis,
   type RedisStoreOptions,
@@ -34,16 +37,14 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
     // The client's op id, or a fresh id for this call so that a resend is not applied twice.
     const [record, ttlMs] =
       opId === undefined ? [keys.call(randomUUID()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
-    const status = statusOf(await lua[script]([keys.user(userId), record], [String(amount), ttlMs]));
-    await durable();
-    return outcomeOf(status);
+    const run = () => lua[script]([keys.user(userId), record], [String(amount), ttlMs]);
+    return outcomeOf(statusOf(await durably(durable, run)));
   }
 
   return {
     async createUser(userId) {
       // NX: a delayed resend never resets a user's credit.
-      await redis.set(keys.user(userId), '0', 'NX');
-      await durable();
+      await durably(durable, () => redis.set(keys.user(userId), '0', 'NX'));
     },
 
     async findCredit(userId) {
@@ -56,31 +57,27 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
 
     async batchInit(n, startingMoney) {
       const money = String(startingMoney);
-      const chunks: Promise<unknown>[] = [];
+      const chunks: string[][] = [];
       for (let start = 0; start < n; start += BATCH_CHUNK) {
         const pairs: string[] = [];
         for (let i = start; i < Math.min(n, start + BATCH_CHUNK); i++)
           pairs.push(keys.user(String(i)), money);
-        // One atomic MSET per chunk, auto-pipelined; Redis serves other clients in between.
-        chunks.push(redis.mset(pairs));
+        chunks.push(pairs);
       }
-      await Promise.all(chunks);
-      await durable();
+      // One atomic MSET per chunk, auto-pipelined; Redis serves other clients in between.
+      await durably(durable, () => Promise.all(chunks.map((pairs) => redis.mset(pairs))));
     },
 
     async charge(sagaId, userId, amount) {
-      const status = statusOf(
-        await lua.charge([keys.saga(sagaId), keys.user(userId)], [String(recordTtlMs), String(amount)]),
-      );
-      await durable();
-      return outcomeOf(status);
+      const run = () =>
+        lua.charge([keys.saga(sagaId), keys.user(userId)], [String(recordTtlMs), String(amount)]);
+      return outcomeOf(statusOf(await durably(durable, run)));
     },
 
     async refund(sagaId, userId, amount) {
-      statusOf(
-        await lua.refund([keys.saga(sagaId), keys.user(userId)], [String(recordTtlMs), String(amount)]),
-      );
-      await durable();
+      const run = () =>
+        lua.refund([keys.saga(sagaId), keys.user(userId)], [String(recordTtlMs), String(amount)]);
+      statusOf(await durably(durable, run));
     },
 
     close: () => closeRedis(redis),

@@ -1,21 +1,24 @@
 /**
  * The stock store on Redis: one Lua script per state change (lua/*.lua, each documenting its
- * KEYS, ARGV and replies), keys from keys.ts, and `durable()` (a shared WAIT) after every
- * mutation before it resolves. Rules: docs/store-semantics.md, checked by test/conformance.
+ * KEYS, ARGV and replies), keys from keys.ts, and the durability barrier (a shared WAIT) after
+ * every mutation before it resolves. Rules: docs/store-semantics.md, checked by
+ * test/conformance.
  *
- * ioredis may re-send a command whose reply a broken connection swallowed, and callers retry
- * ambiguous errors, so every script is safe to run twice: reserve/release are idempotent per
- * saga, createItem is set-if-absent, and add/subtract record their outcome under the client's
- * op id, or else under a random call id made here.
+ * ioredis may re-send a command whose reply a broken connection swallowed, callers retry
+ * ambiguous errors, and `durably` runs a write again when the connection broke before its
+ * WAIT: so every script is safe to run twice. reserve/release are idempotent per saga,
+ * createItem is set-if-absent, and add/subtract record their outcome under the client's op id,
+ * or else under a random call id made here (once per call, shared by its re-runs).
  */
 import { randomUUID } from 'node:crypto';
-import type { ItemLine } from '../../lib/items.js';
+import { aggregate, type ItemLine } from '../../lib/items.js';
 import { outcomeOf } from '../../lib/outcome.js';
 import {
   BATCH_CHUNK,
   CALL_RECORD_TTL_MS,
   closeRedis,
   defineScripts,
+  durably,
   statusOf,
   type Redis,
   type RedisStoreOptions,
@@ -37,16 +40,19 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
 
   async function adjust(script: 'add' | 'subtract', itemId: string, amount: number, opId?: string) {
     const [record, ttlMs] = recordOf(opId);
-    const status = statusOf(await lua[script]([keys.item(itemId), record], [String(amount), ttlMs]));
-    await durable();
-    return outcomeOf(status);
+    const run = () => lua[script]([keys.item(itemId), record], [String(amount), ttlMs]);
+    return outcomeOf(statusOf(await durably(durable, run)));
   }
 
-  /** KEYS and ARGV shared by reserve and release: the saga record, then one entry per line. */
+  /**
+   * KEYS and ARGV shared by reserve and release: the saga record, then one entry per item.
+   * Lines name distinct items by contract; summing them anyway means a caller's slip cannot
+   * take more than the stock (each line checked alone) and both steps agree on the totals.
+   */
   function sagaStep(sagaId: string, lines: readonly ItemLine[]): [string[], string[]] {
     const stepKeys = [keys.saga(sagaId)];
     const args = [String(recordTtlMs)];
-    for (const [itemId, quantity] of lines) {
+    for (const [itemId, quantity] of aggregate(lines)) {
       stepKeys.push(keys.item(itemId));
       args.push(String(quantity));
     }
@@ -55,8 +61,7 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
 
   return {
     async createItem(itemId, price) {
-      await lua.create_item([keys.item(itemId)], [String(price)]);
-      await durable();
+      await durably(durable, () => lua.create_item([keys.item(itemId)], [String(price)]));
     },
 
     async findItem(itemId): Promise<Item | undefined> {
@@ -70,29 +75,25 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
 
     async batchInit(n, startingStock, price) {
       const args = [String(startingStock), String(price)];
-      const chunks: Promise<unknown>[] = [];
+      const chunks: string[][] = [];
       for (let start = 0; start < n; start += BATCH_CHUNK) {
         const chunkKeys: string[] = [];
         for (let i = start; i < Math.min(n, start + BATCH_CHUNK); i++) chunkKeys.push(keys.item(String(i)));
-        // Sent together (auto-pipelined); Redis runs them one after the other, serving other
-        // clients in between.
-        chunks.push(lua.batch_init(chunkKeys, args));
+        chunks.push(chunkKeys);
       }
-      await Promise.all(chunks);
-      await durable();
+      // Sent together (auto-pipelined); Redis runs them one after the other, serving other
+      // clients in between.
+      await durably(durable, () => Promise.all(chunks.map((chunkKeys) => lua.batch_init(chunkKeys, args))));
     },
 
     async reserve(sagaId, lines) {
       const [stepKeys, args] = sagaStep(sagaId, lines);
-      const status = statusOf(await lua.reserve(stepKeys, args));
-      await durable();
-      return outcomeOf(status);
+      return outcomeOf(statusOf(await durably(durable, () => lua.reserve(stepKeys, args))));
     },
 
     async release(sagaId, lines) {
       const [stepKeys, args] = sagaStep(sagaId, lines);
-      statusOf(await lua.release(stepKeys, args));
-      await durable();
+      statusOf(await durably(durable, () => lua.release(stepKeys, args)));
     },
 
     close: () => closeRedis(redis),

@@ -7,8 +7,8 @@
   - stored epoch ~= ARGV[3] -> 0, nothing changed; stored state == to -> 1, nothing changed
     (a resend); stored state ~= from -> 0, nothing changed;
   - else the state (and reason) is written, and on a final state (COMMITTED / ABORTED) the
-    order is unfrozen (and marked paid on COMMITTED), the lease leaves the index, and the saga
-    record expires after ARGV[6] ms. ABORTING keeps the lease.
+    order, if still frozen by this saga, is unfrozen (and marked paid on COMMITTED), the lease
+    leaves the index, and the saga record expires after ARGV[6] ms. ABORTING keeps the lease.
 
   KEYS[1]  saga hash
   KEYS[2]  order hash of the saga
@@ -38,11 +38,12 @@ if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'reason', ARGV[5])
 end
 if ARGV[4] == 'COMMITTED' or ARGV[4] == 'ABORTED' then
+  -- Only the order this saga froze: one replaced meanwhile by batch_init is not touched.
   if redis.call('HGET', KEYS[2], 'saga') == ARGV[1] then
     redis.call('HDEL', KEYS[2], 'saga')
-  end
-  if ARGV[4] == 'COMMITTED' and redis.call('EXISTS', KEYS[2]) == 1 then
-    redis.call('HSET', KEYS[2], 'paid', '1')
+    if ARGV[4] == 'COMMITTED' then
+      redis.call('HSET', KEYS[2], 'paid', '1')
+    end
   end
   redis.call('ZREM', KEYS[3], ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])

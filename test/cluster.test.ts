@@ -33,9 +33,9 @@ function cli(args: string[], timeout = 60_000): Promise<{ stdout: string; stderr
   return run(process.execPath, [CLI, ...args], { env: { ...process.env, GATEWAY_PORT: '0' }, timeout });
 }
 
-async function cliFails(args: string[]): Promise<string> {
+async function cliFails(args: string[], timeout?: number): Promise<string> {
   try {
-    await cli(args);
+    await cli(args, timeout);
   } catch (error) {
     return (error as { stderr?: string }).stderr ?? String(error);
   }
@@ -154,12 +154,29 @@ describe('cluster supervisor', () => {
     expect(isAlive(state().supervisorPid)).toBe(true);
   });
 
-  it.runIf(servicesBuilt)('restarts a killed service replica', async () => {
-    const before = component('stock-1');
-    await cli(['kill', 'stock-1', '--dir', dir]);
-    expect(await cameBack('stock-1', before.pid, 30_000)).toBe(true);
-    expect(isAlive(before.pid)).toBe(false);
-  });
+  it.runIf(servicesBuilt)(
+    'restarts a killed service replica while the gateway keeps answering reads',
+    async () => {
+      const gateway = `http://127.0.0.1:${state().gatewayPort}`;
+      const created = await fetch(`${gateway}/stock/item/create/7`, { method: 'POST' });
+      const { item_id: itemId } = (await created.json()) as { item_id: string };
+      const before = component('stock-1');
+      let reading = true;
+      const statuses: number[] = [];
+      const reader = (async () => {
+        while (reading) statuses.push((await fetch(`${gateway}/stock/find/${itemId}`)).status);
+      })();
+      await cli(['kill', 'stock-1', '--dir', dir]);
+      const back = await cameBack('stock-1', before.pid, 30_000);
+      reading = false;
+      await reader;
+      expect(back).toBe(true);
+      expect(isAlive(before.pid)).toBe(false);
+      // nginx re-sends a GET that hit the dead replica to the live one: no request is lost.
+      expect(statuses.length).toBeGreaterThan(0);
+      expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    },
+  );
 
   it('restarts nginx after it was killed, with no worker left behind', async () => {
     const before = component('nginx');
@@ -230,4 +247,47 @@ describe('cluster supervisor', () => {
     expect(pids.filter((pid) => isAlive(pid) || groupMembers(pid).length > 0)).toEqual([]);
     expect(state().phase).toBe('stopped');
   }, 130_000);
+});
+
+describe('cluster clean-up', () => {
+  const dirs: string[] = [];
+  const freshDir = (): string => {
+    const created = mkdtempSync(join(tmpdir(), 'cluster-cleanup-'));
+    dirs.push(created);
+    return created;
+  };
+  const leftovers = (current: ClusterState | undefined): number[] =>
+    [current?.supervisorPid ?? 0, ...(current?.components ?? []).map((c) => c.pid)].filter(
+      (pid) => pid > 0 && (isAlive(pid) || groupMembers(pid).length > 0),
+    );
+
+  afterAll(async () => {
+    for (const created of dirs) {
+      await cli(['down', '--dir', created], 120_000).catch(() => undefined);
+      rmSync(created, { recursive: true, force: true });
+    }
+  }, 130_000);
+
+  it('down stops every process even after the supervisor was killed', async () => {
+    const dir = freshDir();
+    await cli(['up', '--dir', dir, '--only', 'infra'], 240_000);
+    const running = readState(dir);
+    process.kill(running?.supervisorPid ?? 0, 'SIGKILL');
+    expect(await cliFails(['kill', 'nginx', '--dir', dir])).toMatch(/supervisor is not running/);
+    const { stdout } = await cli(['down', '--dir', dir], 120_000);
+    expect(stdout).toMatch(/^stopped/);
+    expect(leftovers(running)).toEqual([]);
+  }, 250_000);
+
+  it.runIf(servicesBuilt)(
+    'up fails, leaving nothing behind, when a service keeps exiting',
+    async () => {
+      const dir = freshDir();
+      // An invalid setting makes every service process exit at start.
+      const stderr = await cliFails(['up', '--dir', dir, '--env', 'REDIS_WAIT_REPLICAS=-1'], 240_000);
+      expect(stderr).toMatch(/exited \d+ times/);
+      expect(leftovers(readState(dir))).toEqual([]);
+    },
+    250_000,
+  );
 });

@@ -26,6 +26,8 @@ const STOP_GRACE_MS: Record<ComponentSpec['kind'], number> = {
   nginx: 5000,
 };
 const STAGES = [0, 1, 2, 3] as const;
+/** While starting, a component that exited this often fails `up` instead of waiting it out. */
+const START_RESTART_LIMIT = 4;
 /** `up` waits for the full topology: every master with both replicas, Sentinels seeing all. */
 const STRICT: ProbeOptions = { replicas: 2, sentinels: 3 };
 
@@ -169,6 +171,10 @@ async function waitUntil(
   while (!stopping) {
     missing = await unhealthy(list, opts, need);
     if (missing.length === 0) return;
+    // A component that keeps dying will not get healthy by waiting: say so now, with its log.
+    const looping = list.find((c) => c.restarts >= START_RESTART_LIMIT);
+    if (looping)
+      throw new Error(`${looping.spec.name} exited ${looping.restarts} times; see ${looping.spec.log}`);
     if (Date.now() >= deadline) throw new Error(`not ${need} in time: ${missing.join(', ')}`);
     await sleep(200);
   }

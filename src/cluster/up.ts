@@ -1,6 +1,6 @@
 /** `up`: prepare the directory and plan, start the detached supervisor, wait for ready. */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterConfig } from '../lib/config.js';
@@ -71,13 +71,26 @@ export async function up(opts: CliOptions, cfg: ClusterConfig): Promise<ClusterS
   }
 }
 
+/** The last lines of the logs of the components a failure names, so the cause is on screen. */
+function logTails(state: ClusterState): string {
+  const named = state.components.filter((c) => state.error?.includes(c.name) && existsSync(c.log));
+  return named
+    .slice(0, 4)
+    .map((c) => {
+      const lines = readFileSync(c.log, 'utf8').trimEnd().split('\n').slice(-5);
+      return `\n--- ${c.log}\n${lines.join('\n')}`;
+    })
+    .join('');
+}
+
 async function waitReady(dir: string, pid: number, timeoutMs: number): Promise<ClusterState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const state = readState(dir);
     if (state?.supervisorPid === pid) {
       if (state.phase === 'ready') return state;
-      if (state.phase === 'failed') throw new Error(`cluster failed to start: ${state.error ?? '?'}`);
+      if (state.phase === 'failed')
+        throw new Error(`cluster failed to start: ${state.error ?? '?'}${logTails(state)}`);
     }
     if (!isAlive(pid)) throw new Error(`the supervisor exited; see ${join(dir, 'supervisor.log')}`);
     if (Date.now() > deadline) throw new Error('timed out waiting for the cluster to be ready');

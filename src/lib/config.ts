@@ -38,6 +38,10 @@ export interface Config {
   amqpUrl: string;
   /** Prepended to every queue name, so several systems (or test runs) can share one broker. */
   amqpQueuePrefix: string;
+  /** Unacknowledged command messages (each a batch) one consumer holds at once. */
+  amqpPrefetch: number;
+  /** Unconfirmed command messages per queue before new commands wait for a publisher confirm. */
+  amqpBatchesInFlight: number;
   /** A command older than this is dropped unapplied; far shorter than recordTtlMs (ARCHITECTURE §3.5). */
   commandTtlMs: number;
   /** How long participants remember a saga's result or tombstone. */
@@ -98,6 +102,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     amqpUrl: str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'),
     amqpQueuePrefix: str(env, 'AMQP_QUEUE_PREFIX', 'checkout.'),
+    amqpPrefetch: int(env, 'AMQP_PREFETCH', 16, 1),
+    amqpBatchesInFlight: int(env, 'AMQP_BATCHES_IN_FLIGHT', 4, 1),
     commandTtlMs,
     recordTtlMs,
     saga: {

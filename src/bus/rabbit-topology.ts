@@ -1,0 +1,54 @@
+/**
+ * Queues and exchanges of the RabbitMQ bus, declared on every (re)connection so a broker that
+ * lost them, or a fresh one, is usable at once. Declarations are idempotent.
+ *
+ * - `${prefix}${participant}.commands`: durable quorum queue per participant (replicated,
+ *   survives a broker crash once confirmed). `x-delivery-limit` bounds how often a message
+ *   that crashes its consumer comes back before it is dead-lettered.
+ * - `${prefix}dead-letter`: a headers exchange and a quorum queue. Only poison messages
+ *   (rejected as malformed, or over the delivery limit) are bound into the queue: an expired
+ *   command is dead-lettered by the broker too, but it is ordinary (the saga gave up on it
+ *   or re-sent it), so the exchange drops it for want of a binding.
+ */
+import type { Channel } from 'amqplib';
+import type { Participant } from './bus.js';
+
+export const PARTICIPANTS = ['stock', 'payment'] as const satisfies readonly Participant[];
+
+export function commandQueue(prefix: string, participant: Participant): string {
+  return `${prefix}${participant}.commands`;
+}
+
+export function deadLetterQueue(prefix: string): string {
+  return `${prefix}dead-letter`;
+}
+
+/** Dead-letter reasons that mark a poison message (RabbitMQ's `x-first-death-reason`). */
+const POISON_REASONS = ['rejected', 'delivery_limit'] as const;
+
+export async function declareTopology(
+  channel: Channel,
+  prefix: string,
+  deliveryLimit: number,
+): Promise<void> {
+  const deadLetter = deadLetterQueue(prefix);
+  await channel.assertExchange(deadLetter, 'headers', { durable: true });
+  await channel.assertQueue(deadLetter, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  for (const reason of POISON_REASONS) {
+    // Plain `all` ignores `x-` headers (and so would match everything); `all-with-x` needs 3.10+.
+    await channel.bindQueue(deadLetter, deadLetter, '', {
+      'x-match': 'all-with-x',
+      'x-first-death-reason': reason,
+    });
+  }
+  for (const participant of PARTICIPANTS) {
+    await channel.assertQueue(commandQueue(prefix, participant), {
+      durable: true,
+      arguments: {
+        'x-queue-type': 'quorum',
+        'x-dead-letter-exchange': deadLetter,
+        'x-delivery-limit': deliveryLimit,
+      },
+    });
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The RabbitMQ implementation of the Bus (ARCHITECTURE §5), with the semantics of `local.ts`:
+ * commands batched naturally into durable quorum queues with publisher confirms, replies by
+ * direct reply-to, expired commands dropped unanswered, at-least-once delivery.
+ *
+ * Library: amqplib 2.x. It exposes the protocol as it is (confirm channels, direct reply-to,
+ * per-message expiration, nack/reject), ships its own types, and since 1.1 reconnects with
+ * jittered exponential back-off, running our `setup` on every new connection before it is
+ * used. Channels are not recovered by it, so `setup` re-declares the topology, re-opens the
+ * publishing channel (whose unconfirmed batches are then re-published) and re-subscribes the
+ * consumers. That keeps every recovery step (which batches go again, when consumers return)
+ * explicit here; rabbitmq-client, which recovers channels by itself, is not installed.
+ *
+ * Split by concept: rabbit-topology (queues), rabbit-codec (wire format and validation),
+ * rabbit-publisher (batching, confirms, replies), rabbit-consumer (ack/nack/reject).
+ */
+import { randomUUID } from 'node:crypto';
+import { connect, type ChannelModel } from 'amqplib';
+import type { Log } from '../lib/log.js';
+import type { Bus, Commands, Handler, Participant, Reply } from './bus.js';
+import { createConsumer, type Consumer, type ConsumerStats } from './rabbit-consumer.js';
+import { createPublisher, type PublisherStats } from './rabbit-publisher.js';
+import { commandQueue, declareTopology } from './rabbit-topology.js';
+
+export interface RabbitBusOptions {
+  /** `amqp://user:pass@host:port/vhost`; a `heartbeat` query parameter overrides the 10 s default. */
+  url: string;
+  /** Prepended to every queue and exchange name, to share a broker (tests, several systems). */
+  queuePrefix: string;
+  /** A command older than this is dropped unapplied (message expiration and envelope). */
+  commandTtlMs: number;
+  log: Log;
+  /** Unacknowledged messages (each a batch) a consumer holds at once. Default 16. */
+  prefetch?: number;
+  /** Unconfirmed batches per command queue before new commands wait for a confirm. Default 4. */
+  batchesInFlight?: number;
+  /** Deliveries of one message before the queue dead-letters it. Default 20 (~30 s of back-off). */
+  deliveryLimit?: number;
+  /** First back-off before a message whose handler threw is redelivered. Default 50 ms. */
+  retryDelayMs?: number;
+  /** Failed attempts at the first connection before the factory rejects. Default 30. */
+  connectRetries?: number;
+}
+
+export type RabbitBusStats = PublisherStats & ConsumerStats & { reconnects: number };
+
+export interface RabbitBus extends Bus {
+  /** Whether a connection is up with its topology, publisher and consumers set up (for /ready). */
+  connected(): boolean;
+  /** Counters for metrics and tests (e.g. commands per message shows the batching). */
+  stats(): RabbitBusStats;
+}
+
+const HEARTBEAT_S = 10;
+const CONNECT_TIMEOUT_MS = 5000;
+const MAX_RECONNECT_DELAY_MS = 2000;
+
+function withHeartbeat(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(HEARTBEAT_S));
+  return parsed.toString();
+}
+
+export async function createRabbitBus(options: RabbitBusOptions): Promise<RabbitBus> {
+  const { log, queuePrefix } = options;
+  const busId = randomUUID();
+  const deliveryLimit = options.deliveryLimit ?? 20;
+  const publisher = createPublisher({
+    queuePrefix,
+    commandTtlMs: options.commandTtlMs,
+    batchesInFlight: options.batchesInFlight ?? 4,
+    busId,
+    log,
+  });
+  const consumers = new Map<Participant, Consumer>();
+  let model: ChannelModel | undefined;
+  let connects = 0;
+  let closing = false;
+
+  /** Drops the whole connection; the recovery opens a new one and runs `setup` again. */
+  function reconnect(of: ChannelModel): () => void {
+    return () => {
+      if (!closing && model === of) void of.close().catch(() => undefined);
+    };
+  }
+
+  async function setup(fresh: ChannelModel): Promise<void> {
+    try {
+      const channel = await fresh.createConfirmChannel();
+      channel.on('error', (err: unknown) => log.warn({ err: String(err) }, 'publishing channel error'));
+      channel.on('close', reconnect(fresh));
+      await declareTopology(channel, queuePrefix, deliveryLimit);
+      await publisher.attach(channel);
+      model = fresh;
+      await Promise.all([...consumers.values()].map((consumer) => consumer.attach(fresh, reconnect(fresh))));
+    } catch (err) {
+      // The recovery closes `fresh` and tries again later; nothing may use it meanwhile.
+      if (model === fresh) model = undefined;
+      throw err;
+    }
+  }
+
+  const connection = await connect(withHeartbeat(options.url), {
+    noDelay: true,
+    timeout: CONNECT_TIMEOUT_MS,
+    clientProperties: { connection_name: `${queuePrefix}bus ${busId}` },
+    recovery: {
+      initialDelay: 100,
+      maxDelay: MAX_RECONNECT_DELAY_MS,
+      initialMaxRetries: options.connectRetries ?? 30,
+      waitForConnect: false,
+      setup,
+    },
+  });
+  connection.on('error', (err: unknown) => log.warn({ err: String(err) }, 'AMQP connection error'));
+  connection.on('connect', () => {
+    connects += 1;
+    log.info({ reconnect: connects > 1 }, 'AMQP connected');
+  });
+  connection.on('disconnect', (err: unknown) => {
+    model = undefined;
+    log.warn({ err: String(err) }, 'AMQP connection lost; reconnecting');
+  });
+  connection.on('reconnect-scheduled', (info: { attempt: number; delay: number; error: unknown }) =>
+    log.info(
+      { attempt: info.attempt, delayMs: info.delay, err: String(info.error) },
+      'AMQP reconnect scheduled',
+    ),
+  );
+  connection.on('reconnect-failed', (err: unknown) =>
+    log.error({ err: String(err) }, 'AMQP reconnection given up'),
+  );
+  await connection.waitForConnect();
+
+  return {
+    request<P extends Participant>(
+      to: P,
+      command: Commands[P],
+      timeoutMs: number,
+    ): Promise<Reply | undefined> {
+      return publisher.request(to, command, timeoutMs);
+    },
+
+    async serve<P extends Participant>(participant: P, handler: Handler<Commands[P]>): Promise<void> {
+      if (closing) throw new Error('bus is closed');
+      if (consumers.has(participant)) throw new Error(`already serving ${participant}`);
+      const consumer = createConsumer({
+        participant,
+        queue: commandQueue(queuePrefix, participant),
+        handler,
+        prefetch: options.prefetch ?? 16,
+        retryDelayMs: options.retryDelayMs ?? 50,
+        log,
+      });
+      consumers.set(participant, consumer);
+      // While disconnected, or if this attempt fails with the connection, the next
+      // connection's setup subscribes it.
+      const current = model;
+      if (current !== undefined) {
+        await consumer
+          .attach(current, reconnect(current))
+          .catch((err: unknown) =>
+            log.warn({ participant, err: String(err) }, 'subscribing deferred to reconnection'),
+          );
+      }
+    },
+
+    async close(): Promise<void> {
+      if (closing) return;
+      closing = true;
+      await Promise.all([...consumers.values()].map((consumer) => consumer.close()));
+      publisher.close();
+      model = undefined;
+      await connection.close();
+    },
+
+    connected: () => model !== undefined,
+
+    stats(): RabbitBusStats {
+      const total: ConsumerStats = {
+        messagesHandled: 0,
+        commandsHandled: 0,
+        expiredDropped: 0,
+        handlerFailures: 0,
+        deadLettered: 0,
+      };
+      for (const consumer of consumers.values()) {
+        const s = consumer.stats();
+        for (const key of Object.keys(total) as (keyof ConsumerStats)[]) total[key] += s[key];
+      }
+      return { ...publisher.stats(), ...total, reconnects: Math.max(0, connects - 1) };
+    },
+  };
+}

@@ -1,0 +1,411 @@
+/**
+ * The RabbitMQ bus against the machine's broker (queues under a unique prefix, deleted at the
+ * end). Connection failures are made with a TCP proxy between a bus and the broker: dropping
+ * its sockets is a lost connection, closing its listener an unreachable broker.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Handler, PaymentCommand, Reply, StockCommand } from '../src/bus/bus.js';
+import { createRabbitBus, type RabbitBus, type RabbitBusOptions } from '../src/bus/rabbit.js';
+import { commandQueue, deadLetterQueue, PARTICIPANTS } from '../src/bus/rabbit-topology.js';
+import { silentLog } from '../src/lib/log.js';
+
+const BROKER_PORT = 5672;
+const URL = `amqp://guest:guest@127.0.0.1:${BROKER_PORT}`;
+const PREFIX = `t-${randomUUID()}.`;
+const prefixes = new Set<string>([PREFIX]);
+const OK: Reply = { ok: true };
+
+let admin: ChannelModel;
+let channel: Channel;
+const buses: RabbitBus[] = [];
+const proxies: Proxy[] = [];
+
+async function newBus(options: Partial<RabbitBusOptions> = {}): Promise<RabbitBus> {
+  const bus = await createRabbitBus({
+    url: URL,
+    queuePrefix: PREFIX,
+    commandTtlMs: 30_000,
+    log: silentLog(),
+    ...options,
+  });
+  buses.push(bus);
+  return bus;
+}
+
+async function until<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function reserve(sagaId: string): StockCommand {
+  return { type: 'reserve', sagaId, items: [['i1', 1]] };
+}
+
+function sagaIds(commands: readonly StockCommand[]): string[] {
+  return commands.flatMap((c) => (c.type === 'price' ? [] : [c.sagaId]));
+}
+
+const answerAll: Handler<StockCommand> = (commands) => Promise.resolve(commands.map(() => OK));
+
+/** Messages now in a queue, taken off it. */
+async function drain(queue: string): Promise<GetMessage[]> {
+  const taken: GetMessage[] = [];
+  for (;;) {
+    const message = await channel.get(queue, { noAck: true });
+    if (message === false) return taken;
+    taken.push(message);
+  }
+}
+
+interface Proxy {
+  url: string;
+  /** Destroys every open connection (the bus sees its broker connection die). */
+  drop(): void;
+  /** Drops connections and refuses new ones until `start`. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+async function createProxy(): Promise<Proxy> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+  const listen = (): Promise<void> =>
+    new Promise((resolve) => {
+      const listener = createServer((client) => {
+        const upstream = tcpConnect(BROKER_PORT, '127.0.0.1');
+        for (const [socket, other] of [
+          [client, upstream],
+          [upstream, client],
+        ] as const) {
+          sockets.add(socket);
+          socket.on('error', () => other.destroy());
+          socket.on('close', () => {
+            sockets.delete(socket);
+            other.destroy();
+          });
+          socket.pipe(other);
+        }
+      });
+      server = listener;
+      listener.listen(port, '127.0.0.1', () => {
+        const address = listener.address();
+        if (address !== null && typeof address === 'object') port = address.port;
+        resolve();
+      });
+    });
+  const drop = (): void => sockets.forEach((socket) => socket.destroy());
+  await listen();
+  const proxy: Proxy = {
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    drop,
+    stop: () =>
+      new Promise((resolve) => {
+        drop();
+        if (server === undefined) resolve();
+        else server.close(() => resolve());
+        server = undefined;
+      }),
+    start: listen,
+  };
+  proxies.push(proxy);
+  return proxy;
+}
+
+async function purge(prefix: string): Promise<void> {
+  for (const participant of PARTICIPANTS) await channel.purgeQueue(commandQueue(prefix, participant));
+  await channel.purgeQueue(deadLetterQueue(prefix));
+}
+
+beforeAll(async () => {
+  admin = await connect(URL);
+  channel = await admin.createChannel();
+  // Declares the topology so the tests can purge and inspect it.
+  buses.push(await createRabbitBus({ url: URL, queuePrefix: PREFIX, commandTtlMs: 1000, log: silentLog() }));
+});
+
+afterEach(async () => {
+  await Promise.all(buses.splice(0).map((bus) => bus.close()));
+  await Promise.all(proxies.splice(0).map((proxy) => proxy.stop()));
+  for (const prefix of prefixes) await purge(prefix);
+});
+
+afterAll(async () => {
+  for (const prefix of prefixes) {
+    for (const participant of PARTICIPANTS) await channel.deleteQueue(commandQueue(prefix, participant));
+    await channel.deleteQueue(deadLetterQueue(prefix));
+    await channel.deleteExchange(deadLetterQueue(prefix));
+  }
+  await admin.close();
+});
+
+describe('RabbitMQ bus: request and reply', () => {
+  it('answers each request through the broker', async () => {
+    const bus = await newBus();
+    await bus.serve('stock', (commands) =>
+      Promise.resolve(
+        commands.map((c) => (c.type === 'price' ? { ok: true as const, price: Number(c.itemId) } : OK)),
+      ),
+    );
+    await bus.serve('payment', (commands: readonly PaymentCommand[]) =>
+      Promise.resolve(
+        commands.map((c) =>
+          c.amount > 10 ? { ok: false as const, reason: 'insufficient_credit' as const } : OK,
+        ),
+      ),
+    );
+    expect(await bus.request('stock', { type: 'price', itemId: '42' }, 5000)).toEqual({
+      ok: true,
+      price: 42,
+    });
+    const charge = { type: 'charge', sagaId: 's', userId: 'u' } as const;
+    expect(await bus.request('payment', { ...charge, amount: 5 }, 5000)).toEqual(OK);
+    expect(await bus.request('payment', { ...charge, amount: 50 }, 5000)).toEqual({
+      ok: false,
+      reason: 'insufficient_credit',
+    });
+  });
+
+  it('packs concurrent requests into fewer messages than commands, each answered in order', async () => {
+    const bus = await newBus();
+    let calls = 0;
+    await bus.serve('stock', (commands) => {
+      calls += 1;
+      return Promise.resolve(
+        commands.map((c) => (c.type === 'price' ? { ok: true as const, price: Number(c.itemId) } : OK)),
+      );
+    });
+    const n = 300;
+    const replies = await Promise.all(
+      Array.from({ length: n }, (_, i) => bus.request('stock', { type: 'price', itemId: String(i) }, 10_000)),
+    );
+    expect(replies).toEqual(Array.from({ length: n }, (_, i) => ({ ok: true, price: i })));
+    const stats = bus.stats();
+    expect(stats.commandsPublished).toBe(n);
+    expect(stats.messagesPublished).toBeLessThan(n / 10);
+    expect(calls).toBe(stats.messagesPublished);
+  });
+
+  it('resolves undefined when no reply comes in time', async () => {
+    const bus = await newBus();
+    expect(
+      await bus.request('payment', { type: 'refund', sagaId: 's', userId: 'u', amount: 1 }, 100),
+    ).toBeUndefined();
+  });
+
+  it('sends a handler that throws the same commands again', async () => {
+    const bus = await newBus({ retryDelayMs: 10 });
+    let calls = 0;
+    await bus.serve('stock', (commands) => {
+      calls += 1;
+      return calls === 1 ? Promise.reject(new Error('redis down')) : answerAll(commands);
+    });
+    expect(await bus.request('stock', reserve('s1'), 10_000)).toEqual(OK);
+    expect(calls).toBe(2);
+    expect(bus.stats().handlerFailures).toBe(1);
+  });
+});
+
+describe('RabbitMQ bus: durability and redelivery', () => {
+  it('keeps a confirmed command after its publisher is gone until a consumer takes it', async () => {
+    const publisher = await newBus();
+    const unanswered = publisher.request('stock', reserve('durable'), 10_000);
+    await until(() => (publisher.stats().batchesConfirmed === 1 ? true : undefined), 'the confirm');
+    await publisher.close();
+    expect(await unanswered).toBeUndefined();
+    const { messageCount } = await channel.checkQueue(commandQueue(PREFIX, 'stock'));
+    expect(messageCount).toBe(1);
+
+    const seen: string[] = [];
+    const consumer = await newBus();
+    await consumer.serve('stock', (commands) => {
+      seen.push(...sagaIds(commands));
+      return answerAll(commands);
+    });
+    await until(() => (seen.length > 0 ? true : undefined), 'the delivery');
+    expect(seen).toEqual(['durable']);
+  });
+
+  it('redelivers to another consumer when a consumer dies before acknowledging', async () => {
+    const proxy = await createProxy();
+    const dying = await newBus({ url: proxy.url });
+    let died = false;
+    await dying.serve('stock', async (commands) => {
+      died = true;
+      await proxy.stop();
+      return commands.map(() => OK);
+    });
+    const requester = await newBus();
+    const reply = requester.request('stock', reserve('redeliver'), 20_000);
+    await until(() => (died ? true : undefined), 'the first consumer');
+
+    const seen: string[] = [];
+    const survivor = await newBus();
+    await survivor.serve('stock', (commands) => {
+      seen.push(...sagaIds(commands));
+      return answerAll(commands);
+    });
+    expect(await reply).toEqual(OK);
+    expect(seen).toEqual(['redeliver']);
+  });
+
+  it('waits on close for in-flight handlers and acknowledges their messages', async () => {
+    const bus = await newBus();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let entered = false;
+    await bus.serve('stock', async (commands) => {
+      entered = true;
+      await gate;
+      return commands.map(() => OK);
+    });
+    const requester = await newBus();
+    const reply = requester.request('stock', reserve('graceful'), 10_000);
+    await until(() => (entered ? true : undefined), 'the handler');
+    let closed = false;
+    const closing = bus.close().then(() => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(closed).toBe(false);
+    release();
+    await closing;
+    expect(await reply).toEqual(OK);
+    expect((await channel.checkQueue(commandQueue(PREFIX, 'stock'))).messageCount).toBe(0);
+  });
+});
+
+describe('RabbitMQ bus: expiry and poison messages', () => {
+  it('drops expired commands unanswered and answers the live ones of the same message', async () => {
+    const replies: string[] = [];
+    await channel.consume('amq.rabbitmq.reply-to', (m) => m !== null && replies.push(m.content.toString()), {
+      noAck: true,
+    });
+    const now = Date.now();
+    const envelopes = [
+      { command: reserve('old'), expiresAt: now - 1000 },
+      { command: reserve('new'), expiresAt: now + 30_000 },
+    ];
+    channel.sendToQueue(commandQueue(PREFIX, 'stock'), Buffer.from(JSON.stringify(envelopes)), {
+      replyTo: 'amq.rabbitmq.reply-to',
+      correlationId: 'raw-1',
+    });
+    const bus = await newBus();
+    const seen: string[] = [];
+    await bus.serve('stock', (commands) => {
+      seen.push(...sagaIds(commands));
+      return answerAll(commands);
+    });
+    await until(() => replies[0], 'the reply');
+    expect(JSON.parse(replies[0] ?? '')).toEqual([null, OK]);
+    expect(seen).toEqual(['new']);
+    expect(bus.stats().expiredDropped).toBe(1);
+  });
+
+  it('never hands a command to a consumer after its time to live', async () => {
+    const shortLived = await newBus({ commandTtlMs: 100 });
+    expect(await shortLived.request('stock', reserve('stale'), 300)).toBeUndefined();
+    const bus = await newBus();
+    const seen: string[] = [];
+    await bus.serve('stock', (commands) => {
+      seen.push(...sagaIds(commands));
+      return answerAll(commands);
+    });
+    expect(await bus.request('stock', reserve('fresh'), 10_000)).toEqual(OK);
+    expect(seen).toEqual(['fresh']);
+  });
+
+  it('dead-letters malformed messages and keeps serving', async () => {
+    const queue = commandQueue(PREFIX, 'stock');
+    const withReply = { replyTo: 'amq.rabbitmq.reply-to', correlationId: 'bad' };
+    const extraField = [{ command: { ...reserve('x'), extra: 1 }, expiresAt: Date.now() + 30_000 }];
+    // Expired by the broker: dead-lettered too, but an expiry is no poison, so it is dropped.
+    const stale = [{ command: reserve('stale'), expiresAt: Date.now() + 1 }];
+    channel.sendToQueue(queue, Buffer.from(JSON.stringify(stale)), { ...withReply, expiration: '1' });
+    channel.sendToQueue(queue, Buffer.from('not json {'), withReply);
+    channel.sendToQueue(queue, Buffer.from(JSON.stringify(extraField)), withReply);
+    const noReplyTo = JSON.stringify([{ command: reserve('y'), expiresAt: Date.now() + 30_000 }]);
+    channel.sendToQueue(queue, Buffer.from(noReplyTo));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const bus = await newBus();
+    await bus.serve('stock', answerAll);
+    const dead: GetMessage[] = [];
+    await until(async () => {
+      dead.push(...(await drain(deadLetterQueue(PREFIX))));
+      return dead.length >= 3 ? true : undefined;
+    }, 'three dead letters');
+    expect(dead.map((m) => m.content.toString()).sort()).toEqual(
+      [JSON.stringify(extraField), 'not json {', noReplyTo].sort(),
+    );
+    expect(bus.stats().deadLettered).toBe(3);
+    expect(await bus.request('stock', reserve('after'), 10_000)).toEqual(OK);
+    expect(await drain(deadLetterQueue(PREFIX))).toEqual([]);
+  });
+
+  it('dead-letters a message that keeps crashing its handler', async () => {
+    const prefix = `t-${randomUUID()}.`;
+    prefixes.add(prefix);
+    const bus = await newBus({ queuePrefix: prefix, deliveryLimit: 2, retryDelayMs: 5 });
+    let calls = 0;
+    await bus.serve('stock', () => {
+      calls += 1;
+      return Promise.reject(new Error('poison'));
+    });
+    expect(await bus.request('stock', reserve('poison'), 300)).toBeUndefined();
+    const [dead] = await until(async () => {
+      const got = await drain(deadLetterQueue(prefix));
+      return got.length > 0 ? got : undefined;
+    }, 'the dead letter');
+    expect(dead?.properties.headers?.['x-first-death-reason']).toBe('delivery_limit');
+    expect(calls).toBe(3);
+  });
+});
+
+describe('RabbitMQ bus: connection loss', () => {
+  it('reconnects, resubscribes and answers after the connection is lost', async () => {
+    const proxy = await createProxy();
+    const server = await newBus({ url: proxy.url });
+    await server.serve('stock', answerAll);
+    const client = await newBus({ url: proxy.url });
+    expect(await client.request('stock', reserve('before'), 10_000)).toEqual(OK);
+    proxy.drop();
+    expect(await client.request('stock', reserve('after'), 15_000)).toEqual(OK);
+    expect(server.stats().reconnects).toBeGreaterThanOrEqual(1);
+    expect(client.stats().reconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('publishes again a batch whose confirm was cut off by the lost connection', async () => {
+    const proxy = await createProxy();
+    const server = await newBus();
+    await server.serve('stock', answerAll);
+    const client = await newBus({ url: proxy.url });
+    const reply = client.request('stock', reserve('unconfirmed'), 15_000);
+    // Runs right after the flush that published the batch, before any confirm can arrive.
+    setImmediate(() => proxy.drop());
+    expect(await reply).toEqual(OK);
+    expect(client.stats().batchesRetried).toBe(1);
+    expect(client.stats().reconnects).toBe(1);
+  });
+
+  it('holds requests made while the broker is unreachable until it is back', async () => {
+    const proxy = await createProxy();
+    const server = await newBus();
+    await server.serve('stock', answerAll);
+    const client = await newBus({ url: proxy.url });
+    await proxy.stop();
+    const reply = client.request('stock', reserve('queued'), 15_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await proxy.start();
+    expect(await reply).toEqual(OK);
+  });
+});

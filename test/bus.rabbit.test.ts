@@ -4,13 +4,13 @@
  * its sockets is a lost connection, closing its listener an unreachable broker.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Handler, PaymentCommand, Reply, StockCommand } from '../src/bus/bus.js';
 import { createRabbitBus, type RabbitBus, type RabbitBusOptions } from '../src/bus/rabbit.js';
 import { commandQueue, deadLetterQueue, PARTICIPANTS } from '../src/bus/rabbit-topology.js';
 import { silentLog } from '../src/lib/log.js';
+import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 const BROKER_PORT = 5672;
 const URL = `amqp://guest:guest@127.0.0.1:${BROKER_PORT}`;
@@ -21,7 +21,7 @@ const OK: Reply = { ok: true };
 let admin: ChannelModel;
 let channel: Channel;
 const buses: RabbitBus[] = [];
-const proxies: Proxy[] = [];
+const proxies: TcpProxy[] = [];
 
 async function newBus(options: Partial<RabbitBusOptions> = {}): Promise<RabbitBus> {
   const bus = await createRabbitBus({
@@ -69,59 +69,11 @@ async function drain(queue: string): Promise<GetMessage[]> {
   }
 }
 
-interface Proxy {
-  url: string;
-  /** Destroys every open connection (the bus sees its broker connection die). */
-  drop(): void;
-  /** Drops connections and refuses new ones until `start`. */
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
-async function createProxy(): Promise<Proxy> {
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  let port = 0;
-  const listen = (): Promise<void> =>
-    new Promise((resolve) => {
-      const listener = createServer((client) => {
-        const upstream = tcpConnect(BROKER_PORT, '127.0.0.1');
-        for (const [socket, other] of [
-          [client, upstream],
-          [upstream, client],
-        ] as const) {
-          sockets.add(socket);
-          socket.on('error', () => other.destroy());
-          socket.on('close', () => {
-            sockets.delete(socket);
-            other.destroy();
-          });
-          socket.pipe(other);
-        }
-      });
-      server = listener;
-      listener.listen(port, '127.0.0.1', () => {
-        const address = listener.address();
-        if (address !== null && typeof address === 'object') port = address.port;
-        resolve();
-      });
-    });
-  const drop = (): void => sockets.forEach((socket) => socket.destroy());
-  await listen();
-  const proxy: Proxy = {
-    url: `amqp://guest:guest@127.0.0.1:${port}`,
-    drop,
-    stop: () =>
-      new Promise((resolve) => {
-        drop();
-        if (server === undefined) resolve();
-        else server.close(() => resolve());
-        server = undefined;
-      }),
-    start: listen,
-  };
+/** A proxy to the broker, and the URL of the broker through it. */
+async function createProxy(): Promise<TcpProxy & { url: string }> {
+  const proxy = await createTcpProxy(BROKER_PORT);
   proxies.push(proxy);
-  return proxy;
+  return Object.assign(proxy, { url: `amqp://guest:guest@127.0.0.1:${proxy.port}` });
 }
 
 async function purge(prefix: string): Promise<void> {

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Starts one Redis of a Sentinel group (master + replicas), in Kubernetes and in compose alike.
+#
+# A node must not blindly start as the master it was configured to be: after a failover the
+# master is whichever node Sentinel promoted. So it asks, in order, the Sentinels, then the
+# other nodes of its group (INFO replication), and only when nobody knows (first start) takes
+# the first node of REDIS_GROUP as master. A node that wrongly starts as master cannot ack a
+# write: min-replicas-to-write refuses writes until a replica is attached.
+#
+# Environment:
+#   REDIS_SELF          host name this node announces (to replicas, Sentinels and clients)
+#   REDIS_GROUP         comma-separated host names of the group; the first one bootstraps
+#   REDIS_MASTER_NAME   Sentinel master name (order | stock | payment)
+#   REDIS_SENTINELS     comma-separated host:port of the Sentinels
+#   REDIS_PORT          port of every node of the group (default 6379)
+#   REDIS_MIN_REPLICAS  min-replicas-to-write (default 1; 0 when the group has no replica)
+#   REDIS_DATA_DIR      data directory, a persistent volume (default /data)
+#
+# Settings as in src/cluster/redis-conf.ts (verified in RECIPES.md): AOF fsynced every second,
+# diskless sync, and min-replicas-to-write so that a master cut off from its replicas refuses
+# writes instead of acknowledging ones a failover would drop.
+set -eu
+
+port="${REDIS_PORT:-6379}"
+: "${REDIS_SELF:?}" "${REDIS_GROUP:?}" "${REDIS_MASTER_NAME:?}"
+
+# Prints the master host known to the first Sentinel that answers, or nothing.
+master_from_sentinels() {
+  for sentinel in $(echo "${REDIS_SENTINELS:-}" | tr ',' ' '); do
+    host="$(timeout 2 redis-cli -h "${sentinel%:*}" -p "${sentinel##*:}" --raw \
+      SENTINEL get-master-addr-by-name "$REDIS_MASTER_NAME" 2>/dev/null | head -n 1)" || host=""
+    case "$host" in *' '*) host="" ;; esac # an error reply, not a host name
+    if [ -n "$host" ]; then
+      echo "$host"
+      return 0
+    fi
+  done
+}
+
+# Prints the first other node of the group that says it is a master, or nothing.
+master_from_group() {
+  for node in $(echo "$REDIS_GROUP" | tr ',' ' '); do
+    [ "$node" = "$REDIS_SELF" ] && continue
+    if timeout 2 redis-cli -h "$node" -p "$port" INFO replication 2>/dev/null | grep -q '^role:master'; then
+      echo "$node"
+      return 0
+    fi
+  done
+}
+
+master="$(master_from_sentinels)"
+[ -n "$master" ] || master="$(master_from_group)"
+[ -n "$master" ] || master="${REDIS_GROUP%%,*}"
+
+# Written afresh at every start (the role comes from above, not from the last run) into the data
+# directory, so that Sentinel's CONFIG REWRITE after a reconfiguration has a file to rewrite.
+dir="${REDIS_DATA_DIR:-/data}"
+conf="$dir/redis.conf"
+{
+  echo "port $port"
+  echo "dir $dir"
+  echo "appendonly yes"
+  echo "appendfsync everysec"
+  echo "save \"\""
+  echo "repl-diskless-sync yes"
+  echo "repl-diskless-sync-delay 0"
+  echo "min-replicas-to-write ${REDIS_MIN_REPLICAS:-1}"
+  echo "min-replicas-max-lag 10"
+  echo "replica-announce-ip $REDIS_SELF"
+  echo "replica-announce-port $port"
+  if [ "$master" != "$REDIS_SELF" ]; then echo "replicaof $master $port"; fi
+} >"$conf"
+if [ "$master" = "$REDIS_SELF" ]; then
+  echo "redis-start: $REDIS_SELF starts as master of $REDIS_MASTER_NAME"
+else
+  echo "redis-start: $REDIS_SELF starts as replica of $master ($REDIS_MASTER_NAME)"
+fi
+exec redis-server "$conf"

@@ -1,0 +1,72 @@
+#!/bin/sh
+# Starts one Redis Sentinel watching the three masters (order, stock, payment).
+#
+# The configuration is written afresh at every start, because Sentinel needs a writable file
+# and a restarted Sentinel must watch the master of now, not the one of its last run: it asks
+# the other Sentinels, then the nodes of the group (INFO replication), and only on a first
+# start takes the first node of the group. Its id is derived from its host name so that its
+# peers recognise it across restarts.
+#
+# Environment:
+#   SENTINEL_SELF           host name this Sentinel announces
+#   SENTINEL_PEERS          comma-separated host:port of all Sentinels (may include itself)
+#   SENTINEL_GROUPS         space-separated NAME=host1,host2,... (first host bootstraps)
+#   SENTINEL_QUORUM         Sentinels that must agree a master is down (default 2)
+#   SENTINEL_DOWN_AFTER_MS  silence before a master is considered down (default 5000)
+#   SENTINEL_FAILOVER_TIMEOUT_MS  (default 10000)
+#   REDIS_PORT              port of the Redis nodes (default 6379)
+#   SENTINEL_PORT           this Sentinel's port (default 26379)
+#   SENTINEL_CONF           where the generated configuration goes (default /data/sentinel.conf)
+set -eu
+
+: "${SENTINEL_SELF:?}" "${SENTINEL_GROUPS:?}"
+redis_port="${REDIS_PORT:-6379}"
+sentinel_port="${SENTINEL_PORT:-26379}"
+conf="${SENTINEL_CONF:-/data/sentinel.conf}"
+conf_dir="$(dirname "$conf")"
+
+master_from_peers() {
+  for peer in $(echo "${SENTINEL_PEERS:-}" | tr ',' ' '); do
+    [ "${peer%:*}" = "$SENTINEL_SELF" ] && continue
+    host="$(timeout 2 redis-cli -h "${peer%:*}" -p "${peer##*:}" --raw \
+      SENTINEL get-master-addr-by-name "$1" 2>/dev/null | head -n 1)" || host=""
+    case "$host" in *' '*) host="" ;; esac # an error reply, not a host name
+    if [ -n "$host" ]; then
+      echo "$host"
+      return 0
+    fi
+  done
+}
+
+master_from_group() {
+  for node in $(echo "$1" | tr ',' ' '); do
+    if timeout 2 redis-cli -h "$node" -p "$redis_port" INFO replication 2>/dev/null | grep -q '^role:master'; then
+      echo "$node"
+      return 0
+    fi
+  done
+}
+
+myid="$(printf '%s' "$SENTINEL_SELF" | sha1sum | cut -c 1-40)"
+{
+  echo "port $sentinel_port"
+  echo "dir $conf_dir"
+  echo "sentinel myid $myid"
+  echo "sentinel resolve-hostnames yes"
+  echo "sentinel announce-hostnames yes"
+  echo "sentinel announce-ip $SENTINEL_SELF"
+  echo "sentinel announce-port $sentinel_port"
+  for group in $SENTINEL_GROUPS; do
+    name="${group%%=*}"
+    hosts="${group#*=}"
+    master="$(master_from_peers "$name")"
+    [ -n "$master" ] || master="$(master_from_group "$hosts")"
+    [ -n "$master" ] || master="${hosts%%,*}"
+    echo "sentinel monitor $name $master $redis_port ${SENTINEL_QUORUM:-2}"
+    echo "sentinel down-after-milliseconds $name ${SENTINEL_DOWN_AFTER_MS:-5000}"
+    echo "sentinel failover-timeout $name ${SENTINEL_FAILOVER_TIMEOUT_MS:-10000}"
+    echo "sentinel parallel-syncs $name 1"
+  done
+} >"$conf"
+echo "sentinel-start: $SENTINEL_SELF watches: $(grep '^sentinel monitor' "$conf" | cut -d ' ' -f 3-4 | tr '\n' ' ')"
+exec redis-server "$conf" --sentinel

@@ -1,0 +1,182 @@
+/**
+ * Static checks of deploy/compose.yaml: Debian's docker-compose (1.29) validates and resolves
+ * the file (no Docker engine is needed for `config`), and the resolved file is checked for the
+ * topology of each profile. No container is started here; docs/deploy.md lists what that leaves
+ * unproven.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from './support/helm.js';
+import { SET_BY_DEPLOYMENT, TUNABLE } from './support/service-env.js';
+
+const COMPOSE_FILE = join(REPO_ROOT, 'deploy', 'compose.yaml');
+const SERVICES = ['order', 'stock', 'payment'] as const;
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  profiles?: string[];
+  environment?: Record<string, string | null>;
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  restart?: string;
+  volumes?: (string | { type: string; source: string; target: string })[];
+  ports?: unknown[];
+  hostname?: string;
+  networks?: Record<string, { aliases?: string[] } | null>;
+}
+
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+}
+
+/** The file as docker-compose resolves it: anchors merged, ${VARS} interpolated from `env`. */
+function resolved(env: Record<string, string> = {}): ComposeFile {
+  const out = execFileSync('docker-compose', ['-f', COMPOSE_FILE, '-p', 'checkout-saga', 'config'], {
+    encoding: 'utf8',
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return parse(out) as ComposeFile;
+}
+
+function inProfile(file: ComposeFile, profile: string): Record<string, ComposeService> {
+  return Object.fromEntries(Object.entries(file.services).filter(([, s]) => s.profiles?.includes(profile)));
+}
+
+/** Replicas of an application service: containers of our image started with that service's name. */
+function replicasOf(services: Record<string, ComposeService>, service: string): [string, ComposeService][] {
+  return Object.entries(services).filter(([, s]) => s.command?.length === 1 && s.command[0] === service);
+}
+
+function env(service: ComposeService): Record<string, string | null> {
+  return service.environment ?? {};
+}
+
+function volumeSources(service: ComposeService): string[] {
+  return (service.volumes ?? []).map((v) => (typeof v === 'string' ? (v.split(':')[0] ?? '') : v.source));
+}
+
+describe('deploy/compose.yaml', () => {
+  it('is a valid compose file for docker-compose, each service in exactly one profile', () => {
+    const file = resolved();
+    for (const [name, service] of Object.entries(file.services)) {
+      expect(service.profiles?.length, name).toBe(1);
+      expect(['full', 'small']).toContain(service.profiles?.[0]);
+    }
+  });
+
+  it('full: gateway on 8000, two replicas per service, Redis master+replicas, three Sentinels, three RabbitMQ nodes', () => {
+    const services = inProfile(resolved(), 'full');
+    const gateway = services['gateway'];
+    expect(JSON.stringify(gateway?.ports)).toContain('8000');
+    for (const service of SERVICES) {
+      const replicas = replicasOf(services, service);
+      expect(replicas.length, service).toBeGreaterThanOrEqual(2);
+      expect(Object.keys(gateway?.depends_on ?? {})).toEqual(
+        expect.arrayContaining(replicas.map(([n]) => n)),
+      );
+      const servers = env(gateway ?? {})[`${service.toUpperCase()}_SERVERS`] ?? '';
+      expect(servers.match(/server \S+:8080/g)?.sort()).toEqual(
+        replicas.map(([n]) => `server ${n}:8080`).sort(),
+      );
+
+      // One Redis group per service: every node lists the same group of at least two nodes,
+      // and every node of that group is a compose service with its own named volume.
+      const group = Object.entries(services).filter(
+        ([, s]) => env(s)['REDIS_SELF'] && env(s)['REDIS_MASTER_NAME'] === service,
+      );
+      const members = (env(group[0]?.[1] ?? {})['REDIS_GROUP'] ?? '').split(',');
+      expect(members.length).toBeGreaterThanOrEqual(2);
+      expect(group.map(([n]) => n).sort()).toEqual([...members].sort());
+      for (const [name, node] of group) {
+        expect(env(node)['REDIS_GROUP']).toBe(members.join(','));
+        expect(env(node)['REDIS_MIN_REPLICAS']).toBe('1');
+        expect(volumeSources(node)).toContain(name);
+      }
+    }
+
+    const sentinels = Object.entries(services).filter(([, s]) => env(s)['SENTINEL_SELF']);
+    expect(sentinels).toHaveLength(3);
+    for (const [name, sentinel] of sentinels) {
+      expect(env(sentinel)['SENTINEL_SELF']).toBe(name);
+      expect(env(sentinel)['SENTINEL_QUORUM']).toBe('2');
+      const groups = (env(sentinel)['SENTINEL_GROUPS'] ?? '').split(' ').map((g) => g.split('=')[0]);
+      expect(groups).toEqual([...SERVICES]);
+    }
+
+    const conf = readFileSync(join(REPO_ROOT, 'deploy', 'compose', 'rabbitmq-cluster.conf'), 'utf8');
+    const clusterNodes = [...conf.matchAll(/classic_config\.nodes\.\d+ = rabbit@(\S+)/g)].map((m) => m[1]);
+    const rabbits = Object.entries(services).filter(([, s]) => s.image?.startsWith('rabbitmq:'));
+    expect(rabbits.map(([, s]) => s.hostname).sort()).toEqual(clusterNodes.sort());
+    expect(rabbits).toHaveLength(3);
+    for (const [name, rabbit] of rabbits) {
+      expect(rabbit.networks?.['default']?.aliases).toContain('rabbitmq');
+      expect(volumeSources(rabbit)).toContain(name);
+      expect(env(rabbit)['RABBITMQ_ERLANG_COOKIE']).toBe(
+        env(rabbits[0]?.[1] ?? {})['RABBITMQ_ERLANG_COOKIE'],
+      );
+    }
+  });
+
+  it('small: one of each (services, Redis, Sentinel, RabbitMQ, gateway on 8000)', () => {
+    const services = inProfile(resolved(), 'small');
+    for (const service of SERVICES) {
+      expect(replicasOf(services, service)).toHaveLength(1);
+      const nodes = Object.values(services).filter(
+        (s) => env(s)['REDIS_SELF'] && env(s)['REDIS_MASTER_NAME'] === service,
+      );
+      expect(nodes).toHaveLength(1);
+      expect(env(nodes[0] ?? {})['REDIS_MIN_REPLICAS']).toBe('0');
+    }
+    expect(Object.values(services).filter((s) => env(s)['SENTINEL_SELF'])).toHaveLength(1);
+    expect(Object.values(services).filter((s) => s.image?.startsWith('rabbitmq:'))).toHaveLength(1);
+    expect(JSON.stringify(services['gateway-small']?.ports)).toContain('8000');
+  });
+
+  it('waits on healthchecks, restarts everything and keeps state in declared named volumes', () => {
+    const file = resolved();
+    for (const [name, service] of Object.entries(file.services)) {
+      expect(service.healthcheck?.test.length, `${name} healthcheck`).toBeGreaterThan(0);
+      expect(service.restart, name).toBe('unless-stopped');
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect(condition, `${name} -> ${dependency}`).toBe('service_healthy');
+        expect(file.services[dependency]?.profiles, `${name} -> ${dependency}`).toEqual(service.profiles);
+      }
+      for (const source of volumeSources(service)) {
+        if (source.startsWith('/')) expect(existsSync(source), `${name} mounts ${source}`).toBe(true);
+        else expect(Object.keys(file.volumes), `${name} volume ${source}`).toContain(source);
+      }
+    }
+  });
+
+  it('gives every service replica the environment of `npm run cluster`, tuning passed through from the shell', () => {
+    for (const [profile, sentinels, wait] of [
+      ['full', ['sentinel-1', 'sentinel-2', 'sentinel-3'], '1'],
+      ['small', ['sentinel'], '0'],
+    ] as const) {
+      const services = inProfile(resolved({ SAGA_LEASE_MS: '3000' }), profile);
+      const ids = new Set<string>();
+      for (const service of SERVICES) {
+        for (const [name, replica] of replicasOf(services, service)) {
+          const vars = env(replica);
+          expect(Object.keys(vars).sort(), name).toEqual([...SET_BY_DEPLOYMENT, ...TUNABLE].sort());
+          expect(vars).toMatchObject({ PORT: '8080', HOST: '0.0.0.0', REDIS_MASTER_NAME: service });
+          expect(vars['REDIS_WAIT_REPLICAS']).toBe(wait);
+          expect(vars['REDIS_SENTINELS']?.split(',')).toEqual(sentinels.map((s) => `${s}:26379`));
+          expect(vars['AMQP_URL']).toMatch(/^amqp:\/\/[^@]+@rabbitmq:5672$/);
+          expect(vars['SAGA_LEASE_MS']).toBe('3000');
+          expect(vars['SAGA_DEADLINE_MS']).toBeNull(); // unset in the shell: the service's default
+          ids.add(vars['INSTANCE_ID'] ?? '');
+          for (const sentinel of sentinels) expect(Object.keys(replica.depends_on ?? {})).toContain(sentinel);
+        }
+      }
+      expect(ids.size).toBe(SERVICES.length * (profile === 'full' ? 2 : 1));
+    }
+  });
+});

@@ -1,0 +1,264 @@
+/**
+ * Static checks of the Helm chart (deploy/helm/checkout-saga) and of the plain manifests
+ * (deploy/k8s), which are the chart rendered with its default values. No cluster runs here:
+ * the real helm binary lints and renders, and every object is validated against the
+ * Kubernetes API schemas (test/support/k8s-schema.ts). What that does not prove is listed in
+ * docs/deploy.md.
+ *
+ * deploy/k8s is regenerated with `npx vitest run test/deploy-k8s.test.ts -u`.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { format } from 'prettier';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { helm, helmBinary, REPO_ROOT } from './support/helm.js';
+import { manifestName, schemaErrors, strictFieldErrors, type Manifest } from './support/k8s-schema.js';
+import {
+  LEFT_AT_DEFAULT,
+  SET_BY_DEPLOYMENT,
+  TUNABLE,
+  serviceConfigVariables,
+} from './support/service-env.js';
+
+const CHART = 'deploy/helm/checkout-saga';
+const K8S_DIR = join(REPO_ROOT, 'deploy', 'k8s');
+const SERVICES = ['order', 'stock', 'payment'] as const;
+const NAMESPACE = 'checkout-saga';
+
+let home = '';
+beforeAll(() => {
+  home = mkdtempSync(join(tmpdir(), 'deploy-k8s-'));
+  helmBinary(); // the first run fetches it (see test/support/helm.ts)
+}, 300_000);
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+function parseManifests(text: string): Manifest[] {
+  return parseAllDocuments(text)
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((doc): doc is Manifest => doc !== null);
+}
+
+function render(...args: string[]): string {
+  return helm(['template', 'checkout-saga', CHART, '--namespace', NAMESPACE, ...args], home);
+}
+
+function byKind(docs: readonly Manifest[], kind: string): Manifest[] {
+  return docs.filter((doc) => doc.kind === kind);
+}
+
+function find(docs: readonly Manifest[], kind: string, name: string): Manifest {
+  const doc = docs.find((d) => d.kind === kind && d.metadata.name === name);
+  if (!doc) throw new Error(`${kind}/${name} not rendered`);
+  return doc;
+}
+
+/** Typed access into a manifest's nested fields for assertions (throws on a wrong path). */
+function at(value: unknown, ...path: (string | number)[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') throw new Error(`no ${path.join('.')}`);
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+interface Container {
+  name: string;
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  readinessProbe?: { httpGet?: { path: string } };
+  livenessProbe?: { httpGet?: { path: string } };
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+}
+
+function containers(doc: Manifest): Container[] {
+  return at(doc, 'spec', 'template', 'spec', 'containers') as Container[];
+}
+
+function envOf(container: Container): Map<string, string | undefined> {
+  return new Map((container.env ?? []).map((e) => [e.name, e.value]));
+}
+
+const VARIANTS: Record<string, string[]> = {
+  'default values (full HA topology)': [],
+  'values-small.yaml (one of each)': ['-f', `${CHART}/values-small.yaml`],
+  'values-external.yaml (external Redis and RabbitMQ)': ['-f', `${CHART}/values-external.yaml`],
+  'no Ingress, no autoscaler': [
+    '--set',
+    'ingress.enabled=false',
+    '--set',
+    'services.order.autoscaling.enabled=false,services.stock.autoscaling.enabled=false',
+  ],
+};
+
+describe('Helm chart', () => {
+  it('passes helm lint --strict with each of its values files', () => {
+    for (const values of [
+      [],
+      ['-f', `${CHART}/values-small.yaml`],
+      ['-f', `${CHART}/values-external.yaml`],
+    ]) {
+      const out = helm(['lint', '--strict', CHART, ...values], home);
+      expect(out).toContain('0 chart(s) failed');
+    }
+  });
+
+  it('refuses values that break values.schema.json or leave an external endpoint empty', () => {
+    expect(() => render('--set', 'env.PORT=9000')).toThrow(/PORT/);
+    expect(() => render('--set', 'services.order.replicaz=3')).toThrow(/replicaz/);
+    expect(() => render('--set', 'redis.enabled=false')).toThrow(/redis.external.sentinels is required/);
+    expect(() => render('--set', 'rabbitmq.enabled=false')).toThrow(/rabbitmq.external.url is required/);
+  });
+
+  it.each(Object.entries(VARIANTS))(
+    'renders %s into objects that validate against the Kubernetes schemas',
+    async (_name, args) => {
+      const docs = parseManifests(render(...args));
+      expect(docs.length).toBeGreaterThan(5);
+      expect(await schemaErrors(docs)).toEqual([]);
+      expect(strictFieldErrors(docs)).toEqual([]);
+    },
+  );
+
+  it('catches a misspelt field and a mistyped value (the validation can fail)', async () => {
+    const docs = parseManifests(render());
+    const deployment = structuredClone(find(docs, 'Deployment', 'checkout-saga-order'));
+    const container = containers(deployment)[0] as unknown as Record<string, unknown>;
+    container['readinesProbe'] = container['readinessProbe'];
+    expect(strictFieldErrors([deployment]).join('\n')).toMatch(/readinesProbe/);
+    (at(deployment, 'spec') as Record<string, unknown>)['replicas'] = 'two';
+    expect((await schemaErrors([deployment])).join('\n')).toMatch(/replicas/);
+  });
+
+  it('runs each service as a Deployment with probes on /ready and /health, resources, a PDB and an HPA', () => {
+    const docs = parseManifests(render());
+    for (const service of SERVICES) {
+      const name = `checkout-saga-${service}`;
+      const [container] = containers(find(docs, 'Deployment', name));
+      expect(container?.args).toEqual([service]);
+      expect(container?.readinessProbe?.httpGet?.path).toBe('/ready');
+      expect(container?.livenessProbe?.httpGet?.path).toBe('/health');
+      expect(Object.keys(container?.resources?.requests ?? {}).sort()).toEqual(['cpu', 'memory']);
+      expect(Object.keys(container?.resources?.limits ?? {}).sort()).toEqual(['cpu', 'memory']);
+      expect(at(find(docs, 'PodDisruptionBudget', name), 'spec', 'minAvailable')).toBe(1);
+      const hpa = find(docs, 'HorizontalPodAutoscaler', name);
+      expect(at(hpa, 'spec', 'scaleTargetRef', 'name')).toBe(name);
+      expect(at(hpa, 'spec', 'minReplicas')).toBeGreaterThanOrEqual(2);
+      expect(at(find(docs, 'Service', name), 'spec', 'ports', 0, 'targetPort')).toBe('http');
+    }
+  });
+
+  it('runs per service a Redis group of three nodes, three Sentinels and a three-node RabbitMQ', () => {
+    const docs = parseManifests(render());
+    for (const service of SERVICES) {
+      const redis = find(docs, 'StatefulSet', `checkout-saga-${service}-redis`);
+      expect(at(redis, 'spec', 'replicas')).toBe(3);
+      expect(at(redis, 'spec', 'volumeClaimTemplates', 0, 'metadata', 'name')).toBe('data');
+      expect(envOf(containers(redis)[0] as Container).get('REDIS_MIN_REPLICAS')).toBe('1');
+      expect(at(find(docs, 'Service', `checkout-saga-${service}-redis`), 'spec', 'clusterIP')).toBe('None');
+    }
+    const sentinel = find(docs, 'StatefulSet', 'checkout-saga-sentinel');
+    expect(at(sentinel, 'spec', 'replicas')).toBe(3);
+    const groups = envOf(containers(sentinel)[0] as Container).get('SENTINEL_GROUPS') ?? '';
+    expect(groups.split(' ').map((g) => g.split('=')[0])).toEqual([...SERVICES]);
+    const rabbit = find(docs, 'StatefulSet', 'checkout-saga-rabbitmq');
+    expect(at(rabbit, 'spec', 'replicas')).toBe(3);
+    const conf = at(find(docs, 'ConfigMap', 'checkout-saga-rabbitmq-config'), 'data', '20-cluster.conf');
+    expect(
+      String(conf).match(/classic_config\.nodes\.\d+ = rabbit@checkout-saga-rabbitmq-\d\./g),
+    ).toHaveLength(3);
+    // Every StatefulSet names a Service that exists, so its pods get DNS names.
+    for (const set of byKind(docs, 'StatefulSet')) {
+      expect(find(docs, 'Service', String(at(set, 'spec', 'serviceName')))).toBeDefined();
+      expect(find(docs, 'PodDisruptionBudget', set.metadata.name)).toBeDefined();
+    }
+  });
+
+  it('routes the three public path prefixes through the Ingress to their services, paths unchanged', () => {
+    const ingress = find(parseManifests(render()), 'Ingress', 'checkout-saga');
+    const paths = at(ingress, 'spec', 'rules', 0, 'http', 'paths') as {
+      path: string;
+      pathType: string;
+      backend: { service: { name: string } };
+    }[];
+    expect(paths.map((p) => [p.path, p.pathType, p.backend.service.name]).sort()).toEqual([
+      ['/orders', 'Prefix', 'checkout-saga-order'],
+      ['/payment', 'Prefix', 'checkout-saga-payment'],
+      ['/stock', 'Prefix', 'checkout-saga-stock'],
+    ]);
+  });
+
+  it('gives the services what config.ts reads, Sentinels of the chart or external ones', () => {
+    const known = [...SET_BY_DEPLOYMENT, ...TUNABLE, ...Object.keys(LEFT_AT_DEFAULT)];
+    expect(serviceConfigVariables(REPO_ROOT).filter((name) => !known.includes(name))).toEqual([]);
+
+    const own = parseManifests(render());
+    const external = parseManifests(render('-f', `${CHART}/values-external.yaml`));
+    for (const service of SERVICES) {
+      const env = envOf(containers(find(own, 'Deployment', `checkout-saga-${service}`))[0] as Container);
+      expect([...env.keys()].sort()).toEqual([...SET_BY_DEPLOYMENT].sort());
+      expect(env.get('REDIS_MASTER_NAME')).toBe(service);
+      expect(env.get('REDIS_WAIT_REPLICAS')).toBe('1');
+      expect(env.get('REDIS_SENTINELS')?.split(',')).toHaveLength(3);
+      const ext = envOf(containers(find(external, 'Deployment', `checkout-saga-${service}`))[0] as Container);
+      expect(ext.get('REDIS_MASTER_NAME')).toBe(`checkout-${service}`);
+      expect(ext.get('REDIS_SENTINELS')).toMatch(/^sentinel-0\.redis\.example:26379,/);
+    }
+    expect(byKind(external, 'StatefulSet')).toEqual([]);
+    const tuned = parseManifests(render(...TUNABLE.flatMap((name) => ['--set-string', `env.${name}=7`])));
+    const tunedEnv = envOf(containers(find(tuned, 'Deployment', 'checkout-saga-order'))[0] as Container);
+    for (const name of TUNABLE) expect(tunedEnv.get(name), name).toBe('7');
+    const secret = find(external, 'Secret', 'checkout-saga-amqp');
+    expect(at(secret, 'stringData', 'url')).toBe('amqp://checkout:change-me@rabbitmq.example:5672');
+  });
+});
+
+/** deploy/k8s/<template>.yaml: the chart's output split by the template each object came from. */
+async function renderedK8sFiles(): Promise<Map<string, string>> {
+  const out = render();
+  const files = new Map<string, string[]>();
+  for (const chunk of out.split(/^---\n/m)) {
+    const source = /^# Source: checkout-saga\/templates\/(.+\.yaml)$/m.exec(chunk)?.[1];
+    if (!source) continue;
+    const body = chunk.replace(/^# Source: .*\n/m, '').trimEnd();
+    files.set(source, [...(files.get(source) ?? []), body]);
+  }
+  const result = new Map<string, string>();
+  for (const [file, bodies] of files) {
+    const text =
+      `# Generated from ${CHART}/templates/${file} by \`helm template checkout-saga ${CHART}\n` +
+      `# --namespace ${NAMESPACE}\` (default values). Edit the chart, not this file, then run\n` +
+      '# `npx vitest run test/deploy-k8s.test.ts -u`.\n' +
+      bodies.map((body) => `---\n${body}\n`).join('');
+    result.set(
+      file,
+      await format(text, { parser: 'yaml', filepath: file, singleQuote: true, printWidth: 110 }),
+    );
+  }
+  return result;
+}
+
+describe('deploy/k8s manifests', () => {
+  it('are the chart rendered with its default values', async () => {
+    const files = await renderedK8sFiles();
+    for (const [file, text] of files) {
+      await expect(text).toMatchFileSnapshot(join(K8S_DIR, file));
+    }
+    const generated = readdirSync(K8S_DIR).filter((f) => f !== 'namespace.yaml' && f.endsWith('.yaml'));
+    expect(generated.sort()).toEqual([...files.keys()].sort());
+  });
+
+  it('validate against the Kubernetes schemas, namespace included', async () => {
+    const docs = readdirSync(K8S_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => parseManifests(readFileSync(join(K8S_DIR, f), 'utf8')));
+    expect(docs.map(manifestName)).toContain(`Namespace/${NAMESPACE}`);
+    expect(await schemaErrors(docs)).toEqual([]);
+    expect(strictFieldErrors(docs)).toEqual([]);
+    for (const doc of docs.filter((d) => d.kind !== 'Namespace')) {
+      expect(doc.metadata.namespace, manifestName(doc)).toBe(NAMESPACE);
+    }
+  });
+});

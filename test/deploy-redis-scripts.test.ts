@@ -1,0 +1,254 @@
+/**
+ * The start scripts of the Redis nodes and Sentinels (deploy/helm/checkout-saga/files), shared
+ * by the Helm chart and compose. They decide who is master when a container (re)starts, so they
+ * are run here for real: with stand-ins for redis-cli (answers scripted per case) and
+ * redis-server (records the file it is given) to check the decision, then the generated files
+ * are started by the real redis-server / redis-sentinel of this machine (Redis 7.0) on a unix
+ * socket or a free loopback port, to prove Redis accepts them.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support/helm.js';
+
+const FILES = join(REPO_ROOT, 'deploy', 'helm', 'checkout-saga', 'files');
+const REDIS_START = join(FILES, 'redis-start.sh');
+const SENTINEL_START = join(FILES, 'sentinel-start.sh');
+
+// redis-cli stand-in: `SENTINEL get-master-addr-by-name NAME` answers $STUB_SENTINEL_<NAME>
+// (empty: unknown; "down": no Sentinel reachable); `INFO replication` on host H answers
+// role:master when H is in $STUB_MASTERS. Every call is logged.
+const REDIS_CLI_STUB = `#!/bin/sh
+host=""
+while [ $# -gt 0 ]; do
+  case "$1" in -h) host="$2"; shift 2 ;; -p) shift 2 ;; --raw) shift ;; *) break ;; esac
+done
+echo "$host $*" >>"$STUB_LOG"
+case "$1" in
+  SENTINEL)
+    eval "answer=\\"\\\${STUB_SENTINEL_$3:-}\\""
+    [ "$answer" = down ] && exit 1
+    if [ -n "$answer" ]; then printf '%s\\n6379\\n' "$answer"; else echo; fi ;;
+  INFO)
+    for m in $STUB_MASTERS; do
+      if [ "$m" = "$host" ]; then printf '# Replication\\nrole:master\\n'; exit 0; fi
+    done
+    printf '# Replication\\nrole:slave\\n' ;;
+esac
+`;
+const REDIS_SERVER_STUB = '#!/bin/sh\ncp "$1" "$STUB_OUT"\n';
+
+let work = '';
+const children: ChildProcess[] = [];
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'deploy-redis-scripts-'));
+  mkdirSync(join(work, 'bin'));
+  for (const [name, text] of [
+    ['redis-cli', REDIS_CLI_STUB],
+    ['redis-server', REDIS_SERVER_STUB],
+  ] as const) {
+    writeFileSync(join(work, 'bin', name), text);
+    chmodSync(join(work, 'bin', name), 0o755);
+  }
+});
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(work, { recursive: true, force: true });
+});
+
+let runs = 0;
+/** Runs a start script with the stand-ins; returns the config it handed to redis-server. */
+function runScript(script: string, env: Record<string, string>): { conf: string; calls: string[] } {
+  const dir = join(work, `run-${++runs}`);
+  mkdirSync(dir);
+  const result = spawnSync('sh', [script], {
+    env: {
+      PATH: `${join(work, 'bin')}:/usr/bin:/bin`,
+      STUB_LOG: join(dir, 'calls.log'),
+      STUB_OUT: join(dir, 'out.conf'),
+      REDIS_DATA_DIR: dir,
+      SENTINEL_CONF: join(dir, 'sentinel.conf'),
+      ...env,
+    },
+    encoding: 'utf8',
+  });
+  expect(result.stderr).toBe('');
+  expect(result.status).toBe(0);
+  const calls = existsSync(join(dir, 'calls.log')) ? readFileSync(join(dir, 'calls.log'), 'utf8') : '';
+  return { conf: readFileSync(join(dir, 'out.conf'), 'utf8'), calls: calls.trim().split('\n') };
+}
+
+const GROUP = {
+  REDIS_GROUP: 'redis-a,redis-b,redis-c',
+  REDIS_MASTER_NAME: 'order',
+  REDIS_SENTINELS: 's1:26379,s2:26379',
+};
+
+function replicaOf(conf: string): string | undefined {
+  return /^replicaof (\S+) 6379$/m.exec(conf)?.[1];
+}
+
+describe('shell scripts', () => {
+  it('pass shellcheck as POSIX sh (busybox ash in the redis alpine image)', () => {
+    const result = spawnSync('shellcheck', ['-s', 'sh', REDIS_START, SENTINEL_START], { encoding: 'utf8' });
+    expect(result.error).toBeUndefined(); // shellcheck is installed by .ci/run
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('redis-start.sh', () => {
+  it('follows the master the Sentinels name, itself included', () => {
+    const asked = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-a', STUB_SENTINEL_order: 'redis-b' });
+    expect(replicaOf(asked.conf)).toBe('redis-b');
+    const self = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b', STUB_SENTINEL_order: 'redis-b' });
+    expect(replicaOf(self.conf)).toBeUndefined();
+  });
+
+  it('without Sentinels, follows the node of its group that says it is master', () => {
+    const { conf, calls } = runScript(REDIS_START, {
+      ...GROUP,
+      REDIS_SELF: 'redis-a',
+      STUB_SENTINEL_order: 'down',
+      STUB_MASTERS: 'redis-c',
+    });
+    expect(replicaOf(conf)).toBe('redis-c');
+    expect(calls.filter((c) => c.startsWith('s'))).toHaveLength(2); // both Sentinels were asked
+  });
+
+  it('on a first start (nobody knows a master) the first node of the group is master', () => {
+    const first = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-a' });
+    expect(replicaOf(first.conf)).toBeUndefined();
+    const second = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b' });
+    expect(replicaOf(second.conf)).toBe('redis-a');
+  });
+
+  it('takes an error reply of a Sentinel for "unknown", not for a host name', () => {
+    const { conf } = runScript(REDIS_START, {
+      ...GROUP,
+      REDIS_SELF: 'redis-b',
+      STUB_SENTINEL_order: 'ERR No such master with that name',
+    });
+    expect(replicaOf(conf)).toBe('redis-a');
+  });
+
+  it('writes the durability settings: AOF every second, min-replicas-to-write, announced name', () => {
+    const { conf } = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b', REDIS_MIN_REPLICAS: '1' });
+    for (const line of [
+      'appendonly yes',
+      'appendfsync everysec',
+      'min-replicas-to-write 1',
+      'replica-announce-ip redis-b',
+    ]) {
+      expect(conf.split('\n')).toContain(line);
+    }
+  });
+});
+
+describe('sentinel-start.sh', () => {
+  const GROUPS = 'order=ro-1,ro-2 stock=rs-1,rs-2 payment=rp-1,rp-2';
+
+  it('watches, per group, the master its peers know, else the one that says so, else the first node', () => {
+    const { conf, calls } = runScript(SENTINEL_START, {
+      SENTINEL_SELF: 's1',
+      SENTINEL_PEERS: 's1:26379,s2:26379',
+      SENTINEL_GROUPS: GROUPS,
+      SENTINEL_QUORUM: '2',
+      STUB_SENTINEL_order: 'ro-2',
+      STUB_MASTERS: 'rs-2',
+    });
+    const monitors = conf.split('\n').filter((line) => line.startsWith('sentinel monitor'));
+    expect(monitors).toEqual([
+      'sentinel monitor order ro-2 6379 2',
+      'sentinel monitor stock rs-2 6379 2',
+      'sentinel monitor payment rp-1 6379 2',
+    ]);
+    expect(calls.some((c) => c.startsWith('s1 '))).toBe(false); // never asks itself
+    expect(conf).toContain('sentinel announce-hostnames yes');
+    expect(conf).toContain('sentinel down-after-milliseconds order 5000');
+  });
+
+  it('keeps the same Sentinel id across restarts, and a different one per Sentinel', () => {
+    const env = { SENTINEL_GROUPS: GROUPS, SENTINEL_PEERS: '' };
+    const id = (self: string) =>
+      /^sentinel myid ([0-9a-f]{40})$/m.exec(
+        runScript(SENTINEL_START, { ...env, SENTINEL_SELF: self }).conf,
+      )?.[1];
+    expect(id('s1')).toBe(id('s1'));
+    expect(id('s1')).not.toBe(id('s2'));
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Polls `redis-cli ARGS` until it answers (bounded), returning its output. */
+async function cli(args: string[]): Promise<string> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const result = spawnSync('redis-cli', args, { encoding: 'utf8' });
+    if (result.status === 0 && !result.stdout.startsWith('Could not connect')) return result.stdout.trim();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`redis-cli ${args.join(' ')} never answered`);
+}
+
+describe('generated files on the real Redis', () => {
+  it('redis-server accepts the node file and applies its settings', async () => {
+    const { conf } = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-a', REDIS_MIN_REPLICAS: '1' });
+    const dir = join(work, 'real-redis');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'redis.conf'), conf.replace(/^dir .*$/m, `dir ${dir}`));
+    const socket = join(dir, 'redis.sock');
+    const child = spawn('redis-server', [join(dir, 'redis.conf'), '--port', '0', '--unixsocket', socket], {
+      stdio: 'ignore',
+    });
+    children.push(child);
+    try {
+      expect(await cli(['-s', socket, 'CONFIG', 'GET', 'min-replicas-to-write'])).toBe(
+        'min-replicas-to-write\n1',
+      );
+      expect(await cli(['-s', socket, 'CONFIG', 'GET', 'appendonly'])).toBe('appendonly\nyes');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('redis-sentinel accepts the Sentinel file and watches the three masters', async () => {
+    const { conf } = runScript(SENTINEL_START, {
+      SENTINEL_SELF: 'localhost',
+      SENTINEL_GROUPS: 'order=localhost stock=localhost payment=localhost',
+      SENTINEL_QUORUM: '1',
+      REDIS_PORT: String(await freePort()),
+    });
+    const dir = join(work, 'real-sentinel');
+    mkdirSync(dir);
+    const file = join(dir, 'sentinel.conf');
+    writeFileSync(file, conf.replace(/^dir .*$/m, `dir ${dir}`));
+    const port = await freePort();
+    const child = spawn('redis-sentinel', [file, '--bind', '127.0.0.1', '--port', String(port)], {
+      stdio: 'ignore',
+    });
+    children.push(child);
+    try {
+      const masters = await cli(['-p', String(port), 'SENTINEL', 'MASTERS']);
+      for (const name of ['order', 'stock', 'payment']) expect(masters.split('\n')).toContain(name);
+      expect(
+        execFileSync('redis-cli', ['-p', String(port), 'SENTINEL', 'MYID'], { encoding: 'utf8' }).trim(),
+      ).toMatch(/^[0-9a-f]{40}$/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});

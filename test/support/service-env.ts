@@ -1,0 +1,59 @@
+/**
+ * Which environment variables of src/lib/config.ts the deployments (compose, Kubernetes, Helm)
+ * must give the services. Every variable loadConfig reads has to be in exactly one list below,
+ * so a variable added to config.ts fails the deployment tests until someone decides how the
+ * deployments set it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Set by every deployment, with the values `npm run cluster` uses (PORT/HOST for containers). */
+export const SET_BY_DEPLOYMENT = [
+  'PORT',
+  'HOST',
+  'INSTANCE_ID',
+  'LOG_LEVEL',
+  'REDIS_SENTINELS',
+  'REDIS_MASTER_NAME',
+  'REDIS_WAIT_REPLICAS',
+  'AMQP_URL',
+] as const;
+
+/**
+ * Tuning left to config.ts's defaults unless the operator sets it: compose passes these through
+ * from the shell (as `npm run cluster` does with SAGA_* and the TTLs); Helm takes them in `env`.
+ */
+export const TUNABLE = [
+  'COMMAND_TTL_MS',
+  'RECORD_TTL_MS',
+  'REDIS_WAIT_TIMEOUT_MS',
+  'SAGA_LEASE_MS',
+  'SAGA_ATTEMPT_MS',
+  'SAGA_DEADLINE_MS',
+  'SAGA_SWEEP_MS',
+  'SAGA_RETRY_MAX_MS',
+  'AMQP_PREFETCH',
+  'AMQP_BATCHES_IN_FLIGHT',
+] as const;
+
+/** Deliberately left at their defaults by the distributed deployments, with the reason. */
+export const LEFT_AT_DEFAULT: Readonly<Record<string, string>> = {
+  DATA_DIR: 'embedded SQLite store only (npm start)',
+  REDIS_URL: 'the services find their master through REDIS_SENTINELS',
+  REDIS_PREFIX: 'each service has its own Redis group',
+  AMQP_QUEUE_PREFIX: 'the broker is private to the deployment; the default prefix is fine',
+};
+
+/** Names loadConfig (the services' configuration, not the cluster's) reads from the environment. */
+export function serviceConfigVariables(repoRoot: string): string[] {
+  const source = readFileSync(join(repoRoot, 'src', 'lib', 'config.ts'), 'utf8');
+  const start = source.indexOf('export function loadConfig(');
+  if (start < 0) throw new Error('loadConfig not found in src/lib/config.ts');
+  const end = source.indexOf('\n}\n', start);
+  const body = source.slice(start, end < 0 ? undefined : end);
+  const names = new Set<string>();
+  for (const match of body.matchAll(/\b(?:int|str)\(env, '([A-Z0-9_]+)'/g)) names.add(match[1] ?? '');
+  for (const match of body.matchAll(/\benv\['([A-Z0-9_]+)'\]/g)) names.add(match[1] ?? '');
+  names.delete('');
+  return [...names].sort();
+}

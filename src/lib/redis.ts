@@ -3,6 +3,7 @@
  * by every request (auto-pipelined), a durability barrier (`WAIT`) shared by concurrent
  * writers, and the loader that turns `lua/<name>.lua` files into EVALSHA-backed commands.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
@@ -208,11 +209,18 @@ export interface RedisStoreOptions {
 }
 
 /**
- * How long the outcome of a mutating call without client op id is kept, so that ioredis
- * re-sending it after a reconnect (or the caller retrying an ambiguous error) finds it: far
- * longer than any resend or retry, short enough to cost little memory.
+ * How long the outcome of a mutating call without client op id is kept: as long as that very
+ * command may still run again. ioredis holds an unanswered command through at most
+ * `maxRetriesPerRequest` (20) reconnects of <= 0.5 s wait + 2 s connect timeout (~50 s), and
+ * `durably` runs a write at most 3 times: ~150 s at worst. Every call leaves a ~100-byte key
+ * for this long (20k calls/s -> ~400 MB), so not much longer.
  */
-export const CALL_RECORD_TTL_MS = 10 * 60_000;
+export const CALL_RECORD_TTL_MS = 3 * 60_000;
+
+/** A fresh id for one call's record: 96 random bits, short to keep the record small. */
+export function callId(): string {
+  return randomBytes(12).toString('base64url');
+}
 
 /** Keys per bulk write (batch_init): a few ms of server time each, so nobody waits long behind it. */
 export const BATCH_CHUNK = 5000;

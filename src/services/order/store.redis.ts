@@ -14,12 +14,12 @@
  * saga freezing it). Absent items/total/paid read as empty/0/false, so createOrder is a single
  * HSETNX. Saga hash: order, user, items, amount, state, epoch, owner, lease, deadline, reason.
  */
-import { randomUUID } from 'node:crypto';
 import { decodeItems, encodeItems, encodeLine } from '../../lib/items.js';
 import { isReason, MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
 import {
   BATCH_CHUNK,
   CALL_RECORD_TTL_MS,
+  callId,
   closeRedis,
   defineScripts,
   durably,
@@ -120,7 +120,7 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
     },
 
     async addItem(orderId, itemId, quantity, price) {
-      const callKeys = [keys.order(orderId), keys.call(randomUUID())];
+      const callKeys = [keys.order(orderId), keys.call(callId())];
       const args = [encodeLine([itemId, quantity]), lineCost(quantity, price) ?? '', CALL_RECORD_TTL_MS];
       return outcomeOf(statusOf(await durably(durable, () => lua.add_item(callKeys, args))));
     },

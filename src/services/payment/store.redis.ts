@@ -10,11 +10,11 @@
  * is set-if-absent, and addFunds/pay record their outcome under the client's op id, or else
  * under a random call id made here (once per call, shared by its re-runs).
  */
-import { randomUUID } from 'node:crypto';
 import { outcomeOf } from '../../lib/outcome.js';
 import {
   BATCH_CHUNK,
   CALL_RECORD_TTL_MS,
+  callId,
   closeRedis,
   defineScripts,
   durably,
@@ -36,7 +36,7 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
   async function adjust(script: 'add_funds' | 'pay', userId: string, amount: number, opId?: string) {
     // The client's op id, or a fresh id for this call so that a resend is not applied twice.
     const [record, ttlMs] =
-      opId === undefined ? [keys.call(randomUUID()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
+      opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
     const run = () => lua[script]([keys.user(userId), record], [String(amount), ttlMs]);
     return outcomeOf(statusOf(await durably(durable, run)));
   }

@@ -10,12 +10,12 @@
  * createItem is set-if-absent, and add/subtract record their outcome under the client's op id,
  * or else under a random call id made here (once per call, shared by its re-runs).
  */
-import { randomUUID } from 'node:crypto';
 import { aggregate, type ItemLine } from '../../lib/items.js';
 import { outcomeOf } from '../../lib/outcome.js';
 import {
   BATCH_CHUNK,
   CALL_RECORD_TTL_MS,
+  callId,
   closeRedis,
   defineScripts,
   durably,
@@ -36,7 +36,7 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
 
   /** The record key of an add/subtract: the client's op id, or a fresh id for this call. */
   const recordOf = (opId: string | undefined): [key: string, ttlMs: number] =>
-    opId === undefined ? [keys.call(randomUUID()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
+    opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
 
   async function adjust(script: 'add' | 'subtract', itemId: string, amount: number, opId?: string) {
     const [record, ttlMs] = recordOf(opId);

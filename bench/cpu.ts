@@ -1,0 +1,154 @@
+/**
+ * CPU and memory of processes read straight from /proc (what `pidusage` does, without the
+ * dependency). A process is counted with all its descendants, so RabbitMQ's launcher script
+ * includes its Erlang VM, and nginx's master includes its workers. The whole machine's busy
+ * time is sampled too: the difference to our processes is what other users of the shared
+ * cores took during the run, which says how noisy a figure is.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Clock ticks per second of utime/stime (USER_HZ); 100 on every Linux this runs on. */
+const TICKS_PER_SECOND = 100;
+
+interface Stat {
+  ppid: number;
+  /** utime + stime, in ticks. */
+  ticks: number;
+}
+
+function readStat(pid: number): Stat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: fields start after the last ')'.
+    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function allStats(): Map<number, Stat> {
+  const stats = new Map<number, Stat>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const stat = readStat(Number(entry));
+    if (stat !== undefined) stats.set(Number(entry), stat);
+  }
+  return stats;
+}
+
+/** The pid and every descendant of it found in `stats`. */
+function family(root: number, stats: ReadonlyMap<number, Stat>): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, stat] of stats) {
+    const list = children.get(stat.ppid) ?? [];
+    list.push(pid);
+    children.set(stat.ppid, list);
+  }
+  const found: number[] = [];
+  const todo = [root];
+  while (todo.length > 0) {
+    const pid = todo.pop() as number; // length checked above
+    if (!stats.has(pid)) continue;
+    found.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/** Busy and total ticks of the whole machine (all cores) from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const values = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = values.reduce((a, b) => a + b, 0);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+export interface CpuUsage {
+  /** Percent of one core over the window, per named process (with its descendants). */
+  processes: Record<string, number>;
+  /** Percent of one core used by the whole machine (2 cores = up to 200). */
+  machine: number;
+  /** Machine minus our processes: other users of the shared cores during the run. */
+  others: number;
+}
+
+/** Per-pid tick counters of the whole family, so a child that exits mid-run still counts. */
+type Snapshot = Map<string, Map<number, number>>;
+
+function snapshot(pids: Readonly<Record<string, number>>): Snapshot {
+  const stats = allStats();
+  const snap: Snapshot = new Map();
+  for (const [name, root] of Object.entries(pids)) {
+    const ticks = new Map<number, number>();
+    for (const pid of family(root, stats)) ticks.set(pid, stats.get(pid)?.ticks ?? 0);
+    snap.set(name, ticks);
+  }
+  return snap;
+}
+
+/** CPU ticks of this process's children that exited and were reaped (cutime + cstime). */
+function reapedChildTicks(): number {
+  const text = readFileSync('/proc/self/stat', 'utf8');
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[13]) + Number(rest[14]);
+}
+
+export const GENERATOR = 'load generator';
+
+/**
+ * Starts measuring the named processes; the returned function ends the window and answers the
+ * usage. The load generator is a child that has exited (and been reaped) by then: its CPU is
+ * what this process's reaped-children counters grew by, reported as `GENERATOR`.
+ */
+export function startCpu(pids: Readonly<Record<string, number>>): () => CpuUsage {
+  const startedAt = process.hrtime.bigint();
+  const before = snapshot(pids);
+  const childrenBefore = reapedChildTicks();
+  const machineBefore = machineTicks();
+  return () => {
+    const after = snapshot(pids);
+    const machineAfter = machineTicks();
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    const percent = (ticks: number): number => round1((ticks / TICKS_PER_SECOND / seconds) * 100);
+    const processes: Record<string, number> = {};
+    for (const [name, ticks] of after) {
+      const earlier = before.get(name) ?? new Map<number, number>();
+      let used = 0;
+      for (const [pid, now] of ticks) used += now - (earlier.get(pid) ?? 0);
+      processes[name] = percent(used);
+    }
+    processes[GENERATOR] = percent(reapedChildTicks() - childrenBefore);
+    const dTotal = machineAfter.total - machineBefore.total || 1;
+    const machine = round1(((machineAfter.busy - machineBefore.busy) / dTotal) * 100 * CORES);
+    const ours = Object.values(processes).reduce((a, b) => a + b, 0);
+    return { processes, machine, others: round1(Math.max(0, machine - ours)) };
+  };
+}
+
+const CORES = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu[0-9]+$/.test(d)).length || 1;
+
+/** Resident set size in MB of a process and its descendants. */
+export function rssMb(root: number): number {
+  const stats = allStats();
+  let kb = 0;
+  for (const pid of family(root, stats)) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      kb += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    } catch {
+      // The process exited meanwhile.
+    }
+  }
+  return round1(kb / 1024);
+}
+
+export function loadAverage(): [number, number, number] {
+  const [a = 0, b = 0, c = 0] = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  return [a, b, c];
+}
+
+export function round1(value: number): number {
+  return Math.round(value * 10) / 10;
+}

@@ -1,0 +1,137 @@
+/**
+ * The benchmark's outputs: the JSON of a run, its Markdown table, and the check against the
+ * goals of issue 7 (which a run reports but never enforces: speed depends on the machine).
+ */
+import type { ScenarioResult, RunFacts, Settings } from './scenarios.js';
+import type { TargetName } from './targets.js';
+
+export interface Goal {
+  goal: string;
+  value: string;
+  met: boolean;
+}
+
+export interface Meta {
+  target: TargetName;
+  quick: boolean;
+  startedAt: string;
+  finishedAt: string;
+  commit: string;
+  node: string;
+  cores: number;
+  /** /proc/loadavg (1, 5, 15 min) before the run and after it. */
+  loadBefore: [number, number, number];
+  loadAfter: [number, number, number];
+}
+
+export interface Report {
+  meta: Meta;
+  settings: Settings;
+  scenarios: ScenarioResult[];
+  facts: RunFacts;
+  goals: Goal[];
+}
+
+const pct = (ratio: number): string => `${Math.round(ratio * 1000) / 10} %`;
+
+export function evaluateGoals(
+  target: TargetName,
+  settings: Settings,
+  scenarios: ScenarioResult[],
+  facts: RunFacts,
+): Goal[] {
+  const find = (id: string): ScenarioResult | undefined => scenarios.find((s) => s.id === id);
+  const goals: Goal[] = [];
+  const committed = find('committed');
+  const want = target === 'embedded' ? 0.5 : 0.25;
+  if (committed) {
+    goals.push({
+      goal: `committed checkouts >= ${want * 100} % of the ceiling`,
+      value: pct(committed.ratio),
+      met: committed.ratio >= want,
+    });
+  }
+  const repeat = find('repeat');
+  if (repeat)
+    goals.push({
+      goal: 'repeat checkouts >= 70 % of the ceiling',
+      value: pct(repeat.ratio),
+      met: repeat.ratio >= 0.7,
+    });
+  const half = find('latency-50');
+  if (half) {
+    const { p50, p99 } = half.load.latencyMs;
+    goals.push({ goal: 'p50 <= 5 ms at 50 % of peak', value: `${p50} ms`, met: p50 <= 5 });
+    goals.push({ goal: 'p99 <= 25 ms at 50 % of peak', value: `${p99} ms`, met: p99 <= 25 });
+  }
+  if (settings.stressN >= 100_000) {
+    const { stock, payment, orders } = facts.batchInitMs;
+    goals.push({
+      goal: `batch_init of ${settings.stressN} items, users, orders <= 2 s each`,
+      value: `${stock} / ${payment} / ${orders} ms`,
+      met: Math.max(stock, payment, orders) <= 2000,
+    });
+    const rss = Object.entries(facts.rssMb);
+    const largest = Math.max(...rss.map(([, mb]) => mb));
+    goals.push({
+      goal: `<= 100 MB RSS per service process holding ${settings.stressN} of each`,
+      value: rss.map(([name, mb]) => `${name} ${mb}`).join(', ') + ' MB',
+      met: largest <= 100,
+    });
+  }
+  return goals;
+}
+
+/** order-1 + order-2 -> order, stock-redis-1..3 -> stock-redis: one figure per role. */
+function cpuByRole(processes: Record<string, number>): string {
+  const roles = new Map<string, number>();
+  for (const [name, value] of Object.entries(processes)) {
+    const role = name === 'load generator' ? 'gen' : name.replace(/-\d+$/, '');
+    roles.set(role, (roles.get(role) ?? 0) + value);
+  }
+  return [...roles]
+    .filter(([, value]) => value >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .map(([role, value]) => `${role} ${Math.round(value)}`)
+    .join(', ');
+}
+
+export function markdown(report: Report): string {
+  const { meta, settings, scenarios, facts, goals } = report;
+  const lines = [
+    `### ${meta.target}${meta.quick ? ' (quick)' : ''} — ${meta.startedAt}`,
+    '',
+    `Commit ${meta.commit}, Node ${meta.node}, ${meta.cores} cores, load average ${meta.loadBefore.join(' ')} ` +
+      `before and ${meta.loadAfter.join(' ')} after; wrk ${settings.threads} threads × ${settings.connections} ` +
+      `connections, ${settings.seconds} s per run (${settings.pointSeconds} s per point operation, ` +
+      `${settings.latencySeconds} s per open-loop level).`,
+    '',
+    "| scenario | req/s | ÷ ceiling | p50 | p90 | p99 | max (ms) | 2xx / 4xx / 5xx / errors | CPU % (per process, gen = load generator) | CPU-µs per request | others' CPU % |",
+    '|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|',
+  ];
+  for (const s of scenarios) {
+    const l = s.load;
+    const offered = l.offeredRate === undefined ? '' : ` (offered ${l.offeredRate})`;
+    const wrapped = l.wrapped ? ` (${l.wrapped} ids reused)` : '';
+    lines.push(
+      `| ${s.title}${wrapped} | ${l.throughput}${offered} | ${pct(s.ratio)} | ${l.latencyMs.p50} | ` +
+        `${l.latencyMs.p90} | ${l.latencyMs.p99} | ${l.latencyMs.max} | ` +
+        `${l.status['2xx']} / ${l.status['4xx']} / ${l.status['5xx']} / ${l.errors} | ${cpuByRole(s.cpu.processes)} | ` +
+        `${s.cpuUsPerRequest} | ${Math.round(s.cpu.others)} |`,
+    );
+  }
+  const { stock, payment, orders } = facts.batchInitMs;
+  lines.push(
+    '',
+    `batch_init of ${settings.stressN}: stock ${stock} ms, payment ${payment} ms, orders ${orders} ms. ` +
+      `RSS holding them: ${Object.entries(facts.rssMb)
+        .map(([name, mb]) => `${name} ${mb} MB`)
+        .join(', ')}. Committed peak ${facts.peak} req/s over ${facts.committedOrders} fresh orders.`,
+    '',
+    '| goal | measured | met |',
+    '|---|---|---|',
+    ...goals.map((g) => `| ${g.goal} | ${g.value} | ${g.met ? 'yes' : '**no**'} |`),
+    '',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,146 @@
+/**
+ * `npm run bench [-- --target embedded|cluster] [--quick] [--out DIR] [--profile DIR]`
+ *
+ * Starts the target and its ceiling, runs every scenario (bench/scenarios.ts) with wrk and the
+ * open-loop generator over loopback, stops everything it started, and writes
+ * `<out>/<timestamp>-<target>.{json,md,png}` plus `latest-<target>.*` copies (the README shows
+ * those). `--quick` runs each scenario for about a second on small data: a smoke test for CI.
+ * `--profile DIR` starts the service processes under `node --cpu-prof` (bench/profile.ts reads
+ * the profiles).
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadAverage } from './cpu.js';
+import { lineChart } from './plot.js';
+import { evaluateGoals, markdown, type Report } from './report.js';
+import { runScenarios, type Settings } from './scenarios.js';
+import { startTarget, type Running, type TargetName } from './targets.js';
+
+const FULL: Settings = {
+  quick: false,
+  seconds: 10,
+  pointSeconds: 5,
+  latencySeconds: 10,
+  warmupSeconds: 3,
+  stressN: 100_000,
+  threads: 2,
+  connections: 128,
+  loadLevels: [0.25, 0.5, 0.75],
+};
+
+const QUICK: Settings = {
+  quick: true,
+  seconds: 1,
+  pointSeconds: 1,
+  latencySeconds: 1,
+  warmupSeconds: 1,
+  stressN: 10_000,
+  threads: 1,
+  connections: 16,
+  loadLevels: [0.25, 0.5, 0.75],
+};
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
+    return dirty === '' ? head : `${head}+local changes`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function plot(report: Report): Buffer {
+  const open = report.scenarios.filter((s) => s.load.offeredRate !== undefined);
+  const points = (pick: (l: (typeof open)[number]['load']['latencyMs']) => number) =>
+    open.map((s) => ({ x: s.load.offeredRate ?? 0, y: pick(s.load.latencyMs) }));
+  return lineChart({
+    title: `${report.meta.target} committed checkouts latency ms vs offered req/s`,
+    xLabel: 'offered load req/s',
+    yLabel: 'latency ms',
+    series: [
+      { label: 'p50', color: [31, 119, 180], points: points((l) => l.p50) },
+      { label: 'p90', color: [255, 127, 14], points: points((l) => l.p90) },
+      { label: 'p99', color: [214, 39, 40], points: points((l) => l.p99) },
+    ],
+  });
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      target: { type: 'string', default: 'embedded' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+      profile: { type: 'string' },
+    },
+  });
+  if (values.target !== 'embedded' && values.target !== 'cluster') {
+    throw new Error(`--target is embedded or cluster, got ${values.target}`);
+  }
+  const targetName: TargetName = values.target;
+  const settings = values.quick ? QUICK : FULL;
+  const out = resolve(values.out);
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+  mkdirSync(out, { recursive: true });
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+
+  const startedAt = new Date();
+  const loadBefore = loadAverage();
+  console.log(`bench ${targetName}${settings.quick ? ' --quick' : ''}: load average ${loadBefore.join(' ')}`);
+  const target: Running = await startTarget(targetName, { profileDir });
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= target.stop());
+  const onSignal = (): void => {
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let result;
+  try {
+    result = await runScenarios(target, settings, (line) => console.log(`  ${line}`));
+  } finally {
+    await stop();
+  }
+  const report: Report = {
+    meta: {
+      target: targetName,
+      quick: settings.quick,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      commit: commit(),
+      node: process.version,
+      cores: availableParallelism(),
+      loadBefore,
+      loadAfter: loadAverage(),
+    },
+    settings,
+    scenarios: result.scenarios,
+    facts: result.facts,
+    goals: evaluateGoals(targetName, settings, result.scenarios, result.facts),
+  };
+  const stamp = startedAt
+    .toISOString()
+    .replace(/[:]/g, '-')
+    .replace(/\.\d+Z$/, 'Z');
+  const base = join(out, `${stamp}-${targetName}`);
+  const table = markdown(report);
+  writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(`${base}.md`, table);
+  writeFileSync(`${base}.png`, plot(report));
+  for (const ext of ['json', 'md', 'png'])
+    copyFileSync(`${base}.${ext}`, join(out, `latest-${targetName}.${ext}`));
+  console.log(`\n${table}\nwritten: ${base}.{json,md,png}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);

@@ -1,0 +1,217 @@
+/**
+ * What the benchmark drives, started here and stopped here by PID: the system under test and
+ * its ceiling (a no-op Fastify handler behind the same front door).
+ *
+ * embedded: `node dist/embedded.js` (what `npm start` runs) on a fresh DATA_DIR, and the no-op
+ *   server as a second process on its own port.
+ * cluster: `npm run cluster -- up` in a fresh directory (its CLI and state.json), and for the
+ *   ceiling two no-op servers behind a second nginx whose config is the same template,
+ *   rendered by the cluster's own renderer with the no-op servers as every upstream.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { execFile } from 'node:child_process';
+import { NGINX } from '../src/cluster/components.js';
+import { gatewayConf } from '../src/cluster/nginx-conf.js';
+import { freePorts } from '../src/cluster/ports.js';
+import { readState } from '../src/cluster/state.js';
+
+export type TargetName = 'embedded' | 'cluster';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface Running {
+  name: TargetName;
+  system: Endpoint;
+  ceiling: Endpoint;
+  /** Every process of the system, by name, read afresh (a supervisor may have restarted one). */
+  systemPids(): Record<string, number>;
+  ceilingPids: Record<string, number>;
+  /** The processes that hold service data, for the memory check. */
+  servicePids(): Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Directory for node --cpu-prof output of the service processes; none when undefined. */
+  profileDir: string | undefined;
+}
+
+const HOST = '127.0.0.1';
+const EMBEDDED = resolve('dist/embedded.js');
+const CLUSTER_CLI = resolve('dist/cluster/cli.js');
+const NOOP = resolve('bench/noop-server.ts');
+const run = promisify(execFile);
+
+function profileFlags(dir: string | undefined): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/** Spawns a process that prints `ready http://HOST:PORT` and answers that port. */
+async function spawnReady(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((ok, fail) => {
+    let seen = '';
+    const timer = setTimeout(() => fail(new Error(`${args.join(' ')} did not get ready: ${seen}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /^ready http:\/\/[^:]+:(\d+)/m.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        ok(Number(match[1]));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`${args.join(' ')} exited with ${code}: ${seen}`));
+    });
+  });
+  child.stdout?.resume();
+  return { child, port };
+}
+
+/** SIGTERM, then SIGKILL if it is still there after `graceMs`. */
+async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function pidOf(child: ChildProcess): number {
+  if (child.pid === undefined) throw new Error('child has no pid');
+  return child.pid;
+}
+
+async function startEmbedded(opts: StartOptions): Promise<Running> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
+  const ceiling = await spawnReady(process.execPath, ['--import', 'tsx', NOOP, '0'], {});
+  const system = await spawnReady(process.execPath, [...profileFlags(opts.profileDir), EMBEDDED], {
+    PORT: '0',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  }).catch(async (error: unknown) => {
+    await stopChild(ceiling.child);
+    throw error;
+  });
+  const pids = { embedded: pidOf(system.child) };
+  return {
+    name: 'embedded',
+    system: { host: HOST, port: system.port },
+    ceiling: { host: HOST, port: ceiling.port },
+    systemPids: () => pids,
+    ceilingPids: { noop: pidOf(ceiling.child) },
+    servicePids: () => pids,
+    async stop() {
+      await Promise.all([stopChild(system.child), stopChild(ceiling.child)]);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Two no-op servers (as many as replicas of a service) behind nginx on the gateway template. */
+async function startCeilingGateway(dir: string): Promise<{ port: number; children: ChildProcess[] }> {
+  const noops = await Promise.all(
+    [0, 1].map(() => spawnReady(process.execPath, ['--import', 'tsx', NOOP, '0'], {})),
+  );
+  const ports = noops.map((n) => n.port);
+  const [listenPort = 0] = await freePorts(1);
+  const home = join(dir, 'ceiling-nginx');
+  const tempDir = join(home, 'temp');
+  mkdirSync(tempDir, { recursive: true });
+  const conf = join(home, 'nginx.conf');
+  const errorLog = join(home, 'error.log');
+  writeFileSync(
+    conf,
+    gatewayConf({
+      listenPort,
+      workers: '1',
+      pidFile: join(home, 'nginx.pid'),
+      errorLog,
+      tempDir,
+      upstreams: { order: ports, stock: ports, payment: ports },
+    }),
+  );
+  const nginx = spawn(NGINX, ['-p', home, '-c', conf, '-e', errorLog], { stdio: 'ignore' });
+  const children = [...noops.map((n) => n.child), nginx];
+  for (let i = 0; ; i++) {
+    const status = await fetch(`http://${HOST}:${listenPort}/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) break;
+    if (i > 100 || nginx.exitCode !== null) {
+      await Promise.all(children.map((c) => stopChild(c)));
+      throw new Error(`ceiling nginx did not start; see ${errorLog}`);
+    }
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  return { port: listenPort, children };
+}
+
+async function startCluster(opts: StartOptions): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
+  const clusterDir = join(dir, 'cluster');
+  const env = { ...process.env, GATEWAY_PORT: '0', LOG_LEVEL: 'warn' };
+  const args = [CLUSTER_CLI, 'up', '--dir', clusterDir];
+  if (opts.profileDir !== undefined)
+    args.push('--env', `NODE_OPTIONS=${profileFlags(opts.profileDir).join(' ')}`);
+  const down = async (): Promise<void> => {
+    await run(process.execPath, [CLUSTER_CLI, 'down', '--dir', clusterDir], { env, timeout: 180_000 });
+  };
+  try {
+    await run(process.execPath, args, { env, timeout: 300_000 });
+  } catch (error) {
+    await down().catch(() => undefined);
+    throw error;
+  }
+  const state = (): NonNullable<ReturnType<typeof readState>> => {
+    const current = readState(clusterDir);
+    if (current === undefined) throw new Error(`no cluster state in ${clusterDir}`);
+    return current;
+  };
+  const ceiling = await startCeilingGateway(dir).catch(async (error: unknown) => {
+    await down();
+    throw error;
+  });
+  const [noopA, noopB, nginx] = ceiling.children.map(pidOf);
+  const byName = (filter: (kind: string) => boolean): Record<string, number> =>
+    Object.fromEntries(
+      state()
+        .components.filter((c) => filter(c.kind) && c.pid > 0)
+        .map((c) => [c.name, c.pid]),
+    );
+  return {
+    name: 'cluster',
+    system: { host: HOST, port: state().gatewayPort },
+    ceiling: { host: HOST, port: ceiling.port },
+    systemPids: () => ({ ...byName(() => true), supervisor: state().supervisorPid }),
+    ceilingPids: { 'noop-1': noopA ?? 0, 'noop-2': noopB ?? 0, nginx: nginx ?? 0 },
+    servicePids: () => byName((kind) => kind === 'service'),
+    async stop() {
+      await Promise.all(ceiling.children.map((c) => stopChild(c)));
+      await down();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function startTarget(name: TargetName, opts: StartOptions): Promise<Running> {
+  return name === 'embedded' ? startEmbedded(opts) : startCluster(opts);
+}

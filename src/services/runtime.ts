@@ -27,9 +27,9 @@ export interface Runtime {
   app: App;
 }
 
-/** Ready means the store answers: without it every request would fail. */
-async function redisAnswers(redis: Redis): Promise<boolean> {
-  if (redis.status !== 'ready') return false;
+/** Ready means the store answers and the broker is connected: without them requests fail. */
+async function dependenciesUsable(redis: Redis, bus: RabbitBus): Promise<boolean> {
+  if (redis.status !== 'ready' || !bus.connected()) return false;
   return (await redis.ping()) === 'PONG';
 }
 
@@ -58,10 +58,12 @@ export async function runService(
     url: config.amqpUrl,
     queuePrefix: config.amqpQueuePrefix,
     commandTtlMs: config.commandTtlMs,
+    prefetch: config.amqpPrefetch,
+    batchesInFlight: config.amqpBatchesInFlight,
     log,
   });
   const app = buildHttp(log);
-  addHealthRoutes(app, () => redisAnswers(redis));
+  addHealthRoutes(app, () => dependenciesUsable(redis, bus));
   const steps = await wire({ config, log, redis, storeOptions, bus, app });
   onShutdown(log, [() => app.close(), ...steps, () => bus.close(), () => closeRedis(redis)]);
   await app.listen({ port: config.port, host: config.host });

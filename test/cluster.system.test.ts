@@ -43,6 +43,7 @@ describe('service replica killed mid-checkout (cluster)', () => {
       });
       await sleep(150);
       await cluster.kill(victim);
+      const killedAt = Date.now();
       await checkouts;
 
       const statuses = [...answered.values()];
@@ -63,6 +64,9 @@ describe('service replica killed mid-checkout (cluster)', () => {
         if (problem !== undefined) await sleep(500);
       }
       expect(problem).toBeUndefined();
+      console.log(
+        `[${victim} killed] every saga finished and balanced ${Date.now() - killedAt} ms after the kill`,
+      );
       // Checking every order out again charges nothing twice.
       await inParallel(orders, 64, (i) => api.post(`/orders/checkout/${i}`));
       expect(await conservationProblem(api, POPULATION, answered)).toBeUndefined();

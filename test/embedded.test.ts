@@ -2,7 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from './support/client.js';
 import { startEmbedded, type Running } from './support/embedded.js';
 import { describeBadInput } from './suites/bad-input.js';
 import { describeConsistency } from './suites/consistency.js';
@@ -22,3 +23,19 @@ afterAll(async () => {
 describeContract('embedded', () => system.baseUrl);
 describeBadInput('embedded', () => system.baseUrl);
 describeConsistency('embedded', () => system.baseUrl);
+
+describe('operations endpoints (embedded)', () => {
+  it('answers /health, /ready and Prometheus /metrics counting requests by route and status', async () => {
+    const api = createClient(system.baseUrl, 2);
+    expect((await api.get('/health')).status).toBe(200);
+    expect((await api.get('/ready')).status).toBe(200);
+    await api.get('/stock/find/no-such-item');
+    const metrics = await api.get('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(String(metrics.body)).toMatch(
+      /^http_requests_total\{method="GET",route="\/stock\/find\/:item_id",status="404"\} [1-9]/m,
+    );
+    expect(String(metrics.body)).toMatch(/^process_resident_memory_bytes \d+$/m);
+    api.close();
+  });
+});

@@ -11,6 +11,7 @@ import Fastify, {
 } from 'fastify';
 import { HTTP_ERRORS } from './errors.js';
 import type { Log } from './log.js';
+import { addProcessGauges, createMetrics, type Metrics } from './metrics.js';
 import { MAX_AMOUNT, type Outcome } from './outcome.js';
 
 export type App = FastifyInstance;
@@ -40,7 +41,8 @@ export function amount(raw: string, name: string, max = MAX_AMOUNT): number {
   return value;
 }
 
-export function buildHttp(log: Log): App {
+/** The app, and the metrics registry its `/metrics` route exposes. */
+export function buildHttp(log: Log, metrics: Metrics = createMetrics()): App {
   // Typed as Fastify's own logger so the app's type stays the plain FastifyInstance.
   const logger: FastifyBaseLogger = log;
   const app = Fastify({
@@ -58,6 +60,18 @@ export function buildHttp(log: Log): App {
     payload.on('end', () => done(null, undefined));
     payload.on('error', (error) => done(error, undefined));
   });
+
+  addProcessGauges(metrics);
+  const requests = metrics.counter('http_requests_total', 'HTTP requests answered, by route and status.', [
+    'method',
+    'route',
+    'status',
+  ]);
+  app.addHook('onResponse', (request, reply, done) => {
+    requests.inc([request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode)]);
+    done();
+  });
+  app.get('/metrics', (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
 
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: `no route for ${request.method} ${request.url}` });

@@ -3,11 +3,12 @@
  * (through Sentinel when configured) with the durability barrier, the RabbitMQ bus, the HTTP
  * app with /health and /ready, and graceful shutdown. Each `main.ts` adds only its own parts.
  */
-import { createRabbitBus, type RabbitBus } from '../bus/rabbit.js';
+import { createRabbitBus, type RabbitBus, type RabbitBusStats } from '../bus/rabbit.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { addHealthRoutes, buildHttp, type App } from '../lib/http.js';
 import { onShutdown, type Step } from '../lib/lifecycle.js';
 import { createLog, type Log } from '../lib/log.js';
+import { createMetrics } from '../lib/metrics.js';
 import {
   closeRedis,
   connectRedis,
@@ -17,6 +18,21 @@ import {
 } from '../lib/redis.js';
 
 export type ServiceName = 'order' | 'stock' | 'payment';
+
+/** The bus counters exposed on /metrics, with their help text. */
+const BUS_STATS: Record<keyof RabbitBusStats, string> = {
+  messagesPublished: 'AMQP messages (command batches) published.',
+  commandsPublished: 'Commands published.',
+  batchesConfirmed: 'Batches confirmed by the broker.',
+  batchesRetried: 'Batches published again after a nack or a lost channel.',
+  repliesReceived: 'Reply messages received.',
+  messagesHandled: 'Command messages consumed and acknowledged.',
+  commandsHandled: 'Commands applied by this participant.',
+  expiredDropped: 'Commands dropped unapplied because they expired.',
+  handlerFailures: 'Messages requeued because the handler failed.',
+  deadLettered: 'Messages sent to the dead-letter queue.',
+  reconnects: 'Reconnections to the broker.',
+};
 
 export interface Runtime {
   config: Config;
@@ -62,7 +78,16 @@ export async function runService(
     batchesInFlight: config.amqpBatchesInFlight,
     log,
   });
-  const app = buildHttp(log);
+  const metrics = createMetrics();
+  metrics.gauge('redis_wait_total', 'WAIT barriers sent after writes.', () => durable.stats().waits);
+  metrics.gauge('redis_wait_shortfalls_total', 'WAITs that reached fewer replicas than asked.', () => {
+    return durable.stats().shortfalls;
+  });
+  for (const key of Object.keys(BUS_STATS) as (keyof RabbitBusStats)[]) {
+    const name = `bus_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
+    metrics.gauge(name, BUS_STATS[key], () => bus.stats()[key]);
+  }
+  const app = buildHttp(log, metrics);
   addHealthRoutes(app, () => dependenciesUsable(redis, bus));
   const steps = await wire({ config, log, redis, storeOptions, bus, app });
   onShutdown(log, [() => app.close(), ...steps, () => bus.close(), () => closeRedis(redis)]);

@@ -35,14 +35,21 @@ interface ComposeFile {
   volumes: Record<string, unknown>;
 }
 
+const resolutions = new Map<string, ComposeFile>();
+
 /** The file as docker-compose resolves it: anchors merged, ${VARS} interpolated from `env`. */
 function resolved(env: Record<string, string> = {}): ComposeFile {
+  const key = JSON.stringify(env);
+  const cached = resolutions.get(key);
+  if (cached) return cached;
   const out = execFileSync('docker-compose', ['-f', COMPOSE_FILE, '-p', 'checkout-saga', 'config'], {
     encoding: 'utf8',
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return parse(out) as ComposeFile;
+  const file = parse(out) as ComposeFile;
+  resolutions.set(key, file);
+  return file;
 }
 
 function inProfile(file: ComposeFile, profile: string): Record<string, ComposeService> {

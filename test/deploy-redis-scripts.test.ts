@@ -40,6 +40,12 @@ case "$1" in
 esac
 `;
 const REDIS_SERVER_STUB = '#!/bin/sh\ncp "$1" "$STUB_OUT"\n';
+// getent stand-in: every name resolves except those in $STUB_UNRESOLVABLE.
+const GETENT_STUB = `#!/bin/sh
+echo "getent $*" >>"$STUB_LOG"
+case " $STUB_UNRESOLVABLE " in *" $2 "*) exit 2 ;; esac
+echo "127.0.0.1 $2"
+`;
 
 let work = '';
 const children: ChildProcess[] = [];
@@ -49,6 +55,7 @@ beforeAll(() => {
   for (const [name, text] of [
     ['redis-cli', REDIS_CLI_STUB],
     ['redis-server', REDIS_SERVER_STUB],
+    ['getent', GETENT_STUB],
   ] as const) {
     writeFileSync(join(work, 'bin', name), text);
     chmodSync(join(work, 'bin', name), 0o755);
@@ -169,6 +176,18 @@ describe('sentinel-start.sh', () => {
     expect(calls.some((c) => c.startsWith('s1 '))).toBe(false); // never asks itself
     expect(conf).toContain('sentinel announce-hostnames yes');
     expect(conf).toContain('sentinel down-after-milliseconds order 5000');
+  });
+
+  it('waits, bounded, for a master name to resolve, then starts anyway (Sentinel would refuse it)', () => {
+    const { conf, calls } = runScript(SENTINEL_START, {
+      SENTINEL_SELF: 's1',
+      SENTINEL_GROUPS: GROUPS,
+      SENTINEL_RESOLVE_WAIT_S: '2',
+      STUB_UNRESOLVABLE: 'ro-1',
+    });
+    expect(calls.filter((c) => c === 'getent hosts ro-1').length).toBe(3); // now, +1 s, +2 s
+    expect(calls).toContain('getent hosts rs-1');
+    expect(conf).toContain('sentinel monitor order ro-1 6379 2');
   });
 
   it('keeps the same Sentinel id across restarts, and a different one per Sentinel', () => {

@@ -17,6 +17,7 @@
 #   REDIS_PORT              port of the Redis nodes (default 6379)
 #   SENTINEL_PORT           this Sentinel's port (default 26379)
 #   SENTINEL_CONF           where the generated configuration goes (default /data/sentinel.conf)
+#   SENTINEL_RESOLVE_WAIT_S how long to wait for a master's name to resolve (default 60)
 set -eu
 
 : "${SENTINEL_SELF:?}" "${SENTINEL_GROUPS:?}"
@@ -47,6 +48,18 @@ master_from_group() {
   done
 }
 
+# Sentinel refuses to start on a master name that does not resolve (yet): in Kubernetes a pod's
+# DNS name appears only once the pod exists. Wait for it (bounded) rather than crash-loop.
+wait_resolvable() {
+  command -v getent >/dev/null 2>&1 || return 0
+  waited=0
+  until getent hosts "$1" >/dev/null 2>&1; do
+    [ "$waited" -ge "${SENTINEL_RESOLVE_WAIT_S:-60}" ] && return 0
+    sleep 1
+    waited=$((waited + 1))
+  done
+}
+
 myid="$(printf '%s' "$SENTINEL_SELF" | sha1sum | cut -c 1-40)"
 {
   echo "port $sentinel_port"
@@ -62,6 +75,7 @@ myid="$(printf '%s' "$SENTINEL_SELF" | sha1sum | cut -c 1-40)"
     master="$(master_from_peers "$name")"
     [ -n "$master" ] || master="$(master_from_group "$hosts")"
     [ -n "$master" ] || master="${hosts%%,*}"
+    wait_resolvable "$master"
     echo "sentinel monitor $name $master $redis_port ${SENTINEL_QUORUM:-2}"
     echo "sentinel down-after-milliseconds $name ${SENTINEL_DOWN_AFTER_MS:-5000}"
     echo "sentinel failover-timeout $name ${SENTINEL_FAILOVER_TIMEOUT_MS:-10000}"

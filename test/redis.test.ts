@@ -35,6 +35,8 @@ afterAll(async () => {
 });
 
 /** A client as the services build it (auto-pipelining, re-send after reconnect). */
+const noWait = (): Promise<void> => Promise.resolve();
+
 function client(to = url): Redis {
   return connectRedis({ ...loadConfig().redis, url: to }, 'test', silentLog());
 }
@@ -134,6 +136,34 @@ describe('durability barrier', () => {
     expect(await replica.get(paymentKeys('p:').user('u'))).toBe('42');
     expect(durable.stats()).toMatchObject({ shortfalls: 0 });
     replica.disconnect();
+    await store.close();
+  });
+});
+
+describe('connectRedis', () => {
+  it('connects again when ioredis gave up in the middle of a connect', async () => {
+    const redis = client();
+    const store = createRedisStockStore(redis, {
+      prefix: `${ROOT}revive:`,
+      recordTtlMs: 60_000,
+      durable: noWait,
+    });
+    await store.createItem('i', 1);
+    // What a Sentinel failover detector does to a connect in flight: it fails with
+    // "Connection is closed." and ioredis ends the client for good.
+    const { connector } = redis as unknown as {
+      connector: { connect: (...args: unknown[]) => Promise<unknown> };
+    };
+    const connect = connector.connect.bind(connector);
+    connector.connect = () => {
+      connector.connect = connect;
+      return Promise.reject(new Error('Connection is closed.'));
+    };
+    const ended = new Promise((resolve) => redis.once('end', resolve));
+    redis.disconnect(true);
+    await ended;
+    expect(await store.add('i', 2)).toEqual(OK);
+    expect(await store.findItem('i')).toEqual({ stock: 2, price: 1 });
     await store.close();
   });
 });

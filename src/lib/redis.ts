@@ -1,10 +1,9 @@
 /**
  * The one place that builds ioredis clients (STYLE.md §6): a connection per service, shared
- * by every request (auto-pipelined), a durability barrier (`WAIT`) shared by concurrent
- * writers, and the loader that turns `lua/<name>.lua` files into EVALSHA-backed commands.
+ * by every request (auto-pipelined) and kept alive through failovers, and the durability
+ * barrier (`WAIT`) shared by concurrent writers. The stores' script plumbing is in
+ * redis-scripts.ts.
  */
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
 import type { Log } from './log.js';
@@ -33,24 +32,53 @@ const CLIENT_OPTIONS = {
  * name defaults to the service name), else the plain URL. Never one connection per request.
  */
 export function connectRedis(config: Config['redis'], serviceName: string, log: Log): Redis {
+  // The name shows in CLIENT LIST, so an operator can tell the services' connections apart.
+  const options = { ...CLIENT_OPTIONS, connectionName: serviceName };
   const redis =
     config.sentinels.length > 0
       ? new Redis({
-          ...CLIENT_OPTIONS,
+          ...options,
           sentinels: config.sentinels,
           name: config.masterName ?? serviceName,
           sentinelRetryStrategy: (attempt) => Math.min(50 * attempt, 500),
           // Follows manual and partition failovers at once instead of at the next error.
           failoverDetector: true,
         })
-      : new Redis(config.url, CLIENT_OPTIONS);
+      : new Redis(config.url, options);
   // Without a listener ioredis prints every connection error; reconnects are routine here.
   redis.on('error', (error: Error) => log.warn({ err: error, service: serviceName }, 'redis error'));
+  reviveAfterFailedConnect(redis, serviceName, log);
   return redis;
+}
+
+/** Clients being closed on purpose (closeRedis): those must stay closed. */
+const closing = new WeakSet<Redis>();
+
+/**
+ * ioredis gives up for good ('end', every later command: "Connection is closed.") when a
+ * connect attempt is cut short: with Sentinel, the failover detector disconnects on
+ * +switch-master while a reconnect is still asking a Sentinel for the master, which happened
+ * in ~1 of 10 test failovers on a loaded machine. A service must never lose its store over a
+ * failover, so such a client connects again; only closeRedis ends a client for good.
+ */
+function reviveAfterFailedConnect(redis: Redis, serviceName: string, log: Log): void {
+  let previous = '';
+  for (const status of ['connecting', 'connect', 'ready', 'close', 'reconnecting'] as const) {
+    redis.on(status, () => (previous = status));
+  }
+  redis.on('end', () => {
+    // A client that was connected ends through 'close': that is a deliberate disconnect.
+    if (closing.has(redis) || previous !== 'connecting') return;
+    log.error({ service: serviceName }, 'redis client gave up while connecting; connecting again');
+    setTimeout(() => {
+      if (!closing.has(redis) && redis.status === 'end') redis.connect().catch(() => undefined);
+    }, 50);
+  });
 }
 
 /** Closes a client, waiting for replies still in flight; falls back to a hard disconnect. */
 export async function closeRedis(redis: Redis): Promise<void> {
+  closing.add(redis);
   if (redis.status === 'end') return;
   try {
     await redis.quit();
@@ -175,11 +203,26 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
 const DURABLE_ATTEMPTS = 3;
 
 /**
- * Runs `write`, then the durability barrier; if the barrier fails (the connection broke before
- * WAIT confirmed, or WAIT itself failed), runs the very same write again (same op id / saga id,
- * so it applies at most once: the second run finds the record of the first unless the first
- * was lost with its master) and waits again. Answers what the last run answered.
- * `wrote(result)` false skips the barrier for answers that changed nothing (a paid order).
+ * Errors after which a command may or may not have run: the connection went away with it
+ * (RECIPES.md). Redis' own replies (script errors, NOREPLICAS, READONLY) are not among them.
+ */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    error.message === 'Connection is closed.' ||
+    error.message.startsWith('Command aborted due to connection close') ||
+    error.message.startsWith("Stream isn't writeable")
+  );
+}
+
+/**
+ * Runs `write`, then the durability barrier. If the barrier fails (the connection broke before
+ * WAIT confirmed, or WAIT itself failed) or the write failed with a connection error, runs the
+ * very same write again (same op id / call id / saga id, so it applies at most once: a re-run
+ * finds the record of the first run unless that was lost with its master) and waits again.
+ * Answers what the last run answered. `wrote(result)` false skips the barrier for answers that
+ * changed nothing (a paid order).
  */
 export async function durably<T>(
   durable: () => Promise<void>,
@@ -187,7 +230,15 @@ export async function durably<T>(
   wrote: (result: T) => boolean = () => true,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const result = await write();
+    let result: T;
+    try {
+      result = await write();
+    } catch (error) {
+      if (attempt >= DURABLE_ATTEMPTS || !isConnectionError(error)) throw error;
+      // ioredis already waited through its reconnects; give a revived client a moment.
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      continue;
+    }
     if (!wrote(result)) return result;
     try {
       await durable();
@@ -206,59 +257,6 @@ export interface RedisStoreOptions {
   recordTtlMs: number;
   /** The durability barrier (createDurability) awaited after every mutation (see `durably`). */
   durable: () => Promise<void>;
-}
-
-/**
- * How long the outcome of a mutating call without client op id is kept: as long as that very
- * command may still run again. ioredis holds an unanswered command through at most
- * `maxRetriesPerRequest` (20) reconnects of <= 0.5 s wait + 2 s connect timeout (~50 s), and
- * `durably` runs a write at most 3 times: ~150 s at worst. Every call leaves a ~100-byte key
- * for this long (20k calls/s -> ~400 MB), so not much longer.
- */
-export const CALL_RECORD_TTL_MS = 3 * 60_000;
-
-/** A fresh id for one call's record: 96 random bits, short to keep the record small. */
-export function callId(): string {
-  return randomBytes(12).toString('base64url');
-}
-
-/** Keys per bulk write (batch_init): a few ms of server time each, so nobody waits long behind it. */
-export const BATCH_CHUNK = 5000;
-
-/** A Lua script registered with `defineCommand`: KEYS and ARGV, reply as Redis sent it. */
-export type Script = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
-
-type ScriptCommand = (this: Redis, numKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
-
-/**
- * Reads `<dir>/<name>.lua` for each name and registers it on the client as `<namespace>_<name>`
- * (ioredis sends EVALSHA, and EVAL once per connection or after NOSCRIPT). Files are read once
- * at start-up; `dir` is `new URL('./lua/', import.meta.url)` of the store module, and the build
- * copies the .lua files next to the compiled module.
- */
-export function defineScripts<Name extends string>(
-  redis: Redis,
-  dir: URL,
-  namespace: string,
-  names: readonly Name[],
-): Record<Name, Script> {
-  const scripts = {} as Record<Name, Script>;
-  for (const name of names) {
-    const command = `${namespace}_${name}`;
-    redis.defineCommand(command, { lua: readFileSync(new URL(`${name}.lua`, dir), 'utf8') });
-    // defineCommand adds an untyped method to the instance; look it up once here.
-    const method = (redis as unknown as Record<string, ScriptCommand | undefined>)[command];
-    if (method === undefined) throw new Error(`ioredis did not define ${command}`);
-    scripts[name] = (keys, args) => method.call(redis, keys.length, ...keys, ...args);
-  }
-  return scripts;
-}
-
-/** Narrows a script reply that must be a status string ('ok' or a Reason). */
-export function statusOf(reply: unknown): string {
-  if (typeof reply !== 'string')
-    throw new Error(`script returned ${JSON.stringify(reply)}, expected a status`);
-  return reply;
 }
 
 /** Deletes every key under `prefix` (SCAN + UNLINK, never KEYS): for tests and batch tools. */

@@ -16,17 +16,8 @@
  */
 import { decodeItems, encodeItems, encodeLine } from '../../lib/items.js';
 import { isReason, MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
-import {
-  BATCH_CHUNK,
-  CALL_RECORD_TTL_MS,
-  callId,
-  closeRedis,
-  defineScripts,
-  durably,
-  statusOf,
-  type Redis,
-  type RedisStoreOptions,
-} from '../../lib/redis.js';
+import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
+import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
 import { orderKeys } from './keys.js';
 import type { Begin, Order, OrderStore, Saga, SagaState } from './store.js';
 

@@ -11,17 +11,8 @@
  * under a random call id made here (once per call, shared by its re-runs).
  */
 import { outcomeOf } from '../../lib/outcome.js';
-import {
-  BATCH_CHUNK,
-  CALL_RECORD_TTL_MS,
-  callId,
-  closeRedis,
-  defineScripts,
-  durably,
-  statusOf,
-  type Redis,
-  type RedisStoreOptions,
-} from '../../lib/redis.js';
+import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
+import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
 import { paymentKeys } from './keys.js';
 import type { PaymentStore } from './store.js';
 

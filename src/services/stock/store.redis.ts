@@ -12,17 +12,8 @@
  */
 import { aggregate, type ItemLine } from '../../lib/items.js';
 import { outcomeOf } from '../../lib/outcome.js';
-import {
-  BATCH_CHUNK,
-  CALL_RECORD_TTL_MS,
-  callId,
-  closeRedis,
-  defineScripts,
-  durably,
-  statusOf,
-  type Redis,
-  type RedisStoreOptions,
-} from '../../lib/redis.js';
+import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
+import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
 import { stockKeys } from './keys.js';
 import type { Item, StockStore } from './store.js';
 

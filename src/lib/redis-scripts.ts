@@ -1,0 +1,60 @@
+/**
+ * What the three Redis stores share: the loader that turns `lua/<name>.lua` files into
+ * EVALSHA-backed commands, and the records that let a write without client op id run twice.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Redis } from './redis.js';
+
+/**
+ * How long the outcome of a mutating call without client op id is kept: as long as that very
+ * command may still run again. ioredis holds an unanswered command through at most
+ * `maxRetriesPerRequest` (20) reconnects of <= 0.5 s wait + 2 s connect timeout (~50 s), and
+ * `durably` runs a write at most 3 times: ~150 s at worst. Every call leaves a ~100-byte key
+ * for this long (20k calls/s -> ~400 MB), so not much longer.
+ */
+export const CALL_RECORD_TTL_MS = 3 * 60_000;
+
+/** A fresh id for one call's record: 96 random bits, short to keep the record small. */
+export function callId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** Keys per bulk write (batch_init): a few ms of server time each, so nobody waits long behind it. */
+export const BATCH_CHUNK = 5000;
+
+/** A Lua script registered with `defineCommand`: KEYS and ARGV, reply as Redis sent it. */
+export type Script = (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown>;
+
+type ScriptCommand = (this: Redis, numKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Reads `<dir>/<name>.lua` for each name and registers it on the client as `<namespace>_<name>`
+ * (ioredis sends EVALSHA, and EVAL once per connection or after NOSCRIPT). Files are read once
+ * at start-up; `dir` is `new URL('./lua/', import.meta.url)` of the store module, and the build
+ * copies the .lua files next to the compiled module.
+ */
+export function defineScripts<Name extends string>(
+  redis: Redis,
+  dir: URL,
+  namespace: string,
+  names: readonly Name[],
+): Record<Name, Script> {
+  const scripts = {} as Record<Name, Script>;
+  for (const name of names) {
+    const command = `${namespace}_${name}`;
+    redis.defineCommand(command, { lua: readFileSync(new URL(`${name}.lua`, dir), 'utf8') });
+    // defineCommand adds an untyped method to the instance; look it up once here.
+    const method = (redis as unknown as Record<string, ScriptCommand | undefined>)[command];
+    if (method === undefined) throw new Error(`ioredis did not define ${command}`);
+    scripts[name] = (keys, args) => method.call(redis, keys.length, ...keys, ...args);
+  }
+  return scripts;
+}
+
+/** Narrows a script reply that must be a status string ('ok' or a Reason). */
+export function statusOf(reply: unknown): string {
+  if (typeof reply !== 'string')
+    throw new Error(`script returned ${JSON.stringify(reply)}, expected a status`);
+  return reply;
+}

@@ -110,6 +110,10 @@ describe('Helm chart', () => {
     expect(() => render('--set', 'services.order.replicaz=3')).toThrow(/replicaz/);
     expect(() => render('--set', 'redis.enabled=false')).toThrow(/redis.external.sentinels is required/);
     expect(() => render('--set', 'rabbitmq.enabled=false')).toThrow(/rabbitmq.external.url is required/);
+    // Combinations under which no write could be acknowledged.
+    expect(() => render('--set', 'redis.nodes=1')).toThrow(/minReplicasToWrite/);
+    expect(() => render('--set', 'redis.nodes=1,redis.minReplicasToWrite=0')).toThrow(/REDIS_WAIT_REPLICAS/);
+    expect(() => render('--set', 'redis.sentinel.quorum=4')).toThrow(/quorum/);
   });
 
   it('renders, with each values variant, objects that validate against the Kubernetes schemas', async () => {
@@ -178,6 +182,19 @@ describe('Helm chart', () => {
       expect(find(docs, 'Service', String(at(set, 'spec', 'serviceName')))).toBeDefined();
       expect(find(docs, 'PodDisruptionBudget', set.metadata.name)).toBeDefined();
     }
+  });
+
+  it('values-small.yaml runs one of each, without replicas to wait for', () => {
+    const docs = parseManifests(render('-f', `${CHART}/values-small.yaml`));
+    for (const service of SERVICES) {
+      const deployment = find(docs, 'Deployment', `checkout-saga-${service}`);
+      expect(at(deployment, 'spec', 'replicas')).toBe(1);
+      expect(envOf(containers(deployment)[0] as Container).get('REDIS_WAIT_REPLICAS')).toBe('0');
+      expect(at(find(docs, 'StatefulSet', `checkout-saga-${service}-redis`), 'spec', 'replicas')).toBe(1);
+    }
+    expect(byKind(docs, 'HorizontalPodAutoscaler')).toEqual([]);
+    expect(at(find(docs, 'StatefulSet', 'checkout-saga-sentinel'), 'spec', 'replicas')).toBe(1);
+    expect(at(find(docs, 'StatefulSet', 'checkout-saga-rabbitmq'), 'spec', 'replicas')).toBe(1);
   });
 
   it('routes the three public path prefixes through the Ingress to their services, paths unchanged', () => {

@@ -99,8 +99,9 @@ export const GENERATOR = 'load generator';
 
 /**
  * Starts measuring the named processes; the returned function ends the window and answers the
- * usage. The load generator is a child that has exited (and been reaped) by then: its CPU is
- * what this process's reaped-children counters grew by, reported as `GENERATOR`.
+ * usage. A load generator that has exited (and been reaped) by then, like wrk, is counted by
+ * what this process's reaped-children counters grew by, reported as `GENERATOR`; one that is
+ * still alive is passed in `pids` under that name.
  */
 export function startCpu(pids: Readonly<Record<string, number>>): () => CpuUsage {
   const startedAt = process.hrtime.bigint();
@@ -119,7 +120,8 @@ export function startCpu(pids: Readonly<Record<string, number>>): () => CpuUsage
       for (const [pid, now] of ticks) used += now - (earlier.get(pid) ?? 0);
       processes[name] = percent(used);
     }
-    processes[GENERATOR] = percent(reapedChildTicks() - childrenBefore);
+    // A generator still alive (named GENERATOR in `pids`) plus any that exited meanwhile.
+    processes[GENERATOR] = (processes[GENERATOR] ?? 0) + percent(reapedChildTicks() - childrenBefore);
     const dTotal = machineAfter.total - machineBefore.total || 1;
     const machine = round1(((machineAfter.busy - machineBefore.busy) / dTotal) * 100 * CORES);
     const ours = Object.values(processes).reduce((a, b) => a + b, 0);

@@ -147,10 +147,57 @@ export async function runWrk(spec: WrkSpec): Promise<LoadResult> {
 
 const OPEN_LOOP = fileURLToPath(new URL('./openloop.ts', import.meta.url));
 
-export function runOpenLoop(spec: OpenLoopSpec): Promise<LoadResult> {
-  return runJsonChild<LoadResult>(
-    process.execPath,
-    ['--import', 'tsx', OPEN_LOOP, JSON.stringify(spec)],
-    spec.seconds + spec.drainSeconds + 60,
-  );
+export interface OpenLoop {
+  pid: number;
+  /** Starts sending and resolves with the result once every answer is in (or lost). */
+  run(): Promise<LoadResult>;
+  /** Lets the generator exit, and waits for it. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the open-loop generator and waits until it is loaded and connected, so neither its
+ * start-up nor tsx's compile is charged to the run measured between `run` and `close`.
+ */
+export async function startOpenLoop(spec: OpenLoopSpec): Promise<OpenLoop> {
+  const child = spawn(process.execPath, ['--import', 'tsx', OPEN_LOOP, JSON.stringify(spec)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const limitMs = (spec.seconds + spec.drainSeconds + 60) * 1000;
+  const watchdog = setTimeout(() => child.kill('SIGKILL'), limitMs);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => clearTimeout(watchdog));
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const seen = (pattern: RegExp): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const match = pattern.exec(out);
+        if (match) {
+          child.stdout.off('data', onData);
+          resolve(match[1] ?? '');
+        }
+      };
+      const onData = (chunk: Buffer): void => {
+        out += chunk.toString();
+        check();
+      };
+      child.stdout.on('data', onData);
+      void exited.then(() => reject(new Error(`open-loop generator exited: ${err.trim() || out.trim()}`)));
+      check();
+    });
+  await seen(/^(READY)$/m);
+  return {
+    pid: child.pid ?? 0,
+    async run() {
+      const result = seen(/^BENCH_JSON (.*)$/m);
+      child.stdin.write('go\n');
+      return JSON.parse(await result) as LoadResult;
+    },
+    async close() {
+      child.stdin.end();
+      await exited;
+    },
+  };
 }

@@ -8,7 +8,10 @@
  * Plain keep-alive HTTP/1.1 over raw sockets (no pipelining, responses with Content-Length,
  * which Fastify and nginx always send here): cheap enough to leave the cores to the server.
  *
- * argv[2] is the JSON of `OpenLoopSpec`; prints one line `BENCH_JSON {...}` (`LoadResult`).
+ * argv[2] is the JSON of `OpenLoopSpec`. Protocol with the parent (so that loading this
+ * script is not charged to the run): prints `READY` once its connections are open, starts on
+ * a line `go` on stdin, prints one line `BENCH_JSON {...}` (`LoadResult`) and exits when stdin
+ * closes.
  */
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -24,7 +27,7 @@ let errors = 0;
 let sent = 0;
 let lastDoneAt = 0;
 const queue: number[] = []; // indices of due requests no connection took yet
-const start = performance.now();
+let start = 0;
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 interface Conn {
@@ -104,6 +107,8 @@ function tick(): void {
 
 function report(): void {
   for (const conn of conns) conn.socket.destroy();
+  process.stdin.once('end', () => process.exit(0));
+  process.stdin.resume();
   const lost = total - completed - errors;
   const result = summarise({
     latenciesMs: latencies.subarray(0, completed),
@@ -112,15 +117,32 @@ function report(): void {
     errors: errors + lost,
   });
   process.stdout.write(`BENCH_JSON ${JSON.stringify({ ...result, offeredRate: spec.rate })}\n`);
-  process.exit(0);
 }
 
-// Sending stops after `seconds`; answers still on their way get `drainSeconds` to arrive.
-const drainDeadline = start + (spec.seconds + spec.drainSeconds) * 1000;
-const poll = setInterval(() => {
-  if (finished() || performance.now() > drainDeadline) {
-    clearInterval(poll);
-    report();
-  }
-}, 50);
-tick();
+function begin(): void {
+  start = performance.now();
+  // Sending stops after `seconds`; answers still on their way get `drainSeconds` to arrive.
+  const drainDeadline = start + (spec.seconds + spec.drainSeconds) * 1000;
+  const poll = setInterval(() => {
+    if (finished() || performance.now() > drainDeadline) {
+      clearInterval(poll);
+      report();
+    }
+  }, 50);
+  tick();
+}
+
+const waitConnected = setInterval(() => {
+  if (conns.some((c) => c.socket.connecting)) return;
+  clearInterval(waitConnected);
+  process.stdout.write('READY\n');
+  let input = '';
+  const onInput = (chunk: Buffer): void => {
+    input += chunk.toString();
+    if (!input.includes('go\n')) return;
+    process.stdin.off('data', onInput);
+    process.stdin.pause();
+    begin();
+  };
+  process.stdin.on('data', onInput);
+}, 10);

@@ -22,6 +22,8 @@ export interface Meta {
   /** /proc/loadavg (1, 5, 15 min) before the run and after it. */
   loadBefore: [number, number, number];
   loadAfter: [number, number, number];
+  /** The system's processes at the start, by name (to name the profiles of `--profile`). */
+  pids: Record<string, number>;
 }
 
 export interface Report {

@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- --target embedded|cluster] [--quick] [--out DIR] [--profile DIR]`
+ * `npm run bench [-- --target embedded|cluster] [--quick] [--out DIR] [--profile DIR] [--only G,G]`
  *
  * Starts the target and its ceiling, runs every scenario (bench/scenarios.ts) with wrk and the
  * open-loop generator over loopback, stops everything it started, and writes
  * `<out>/<timestamp>-<target>.{json,md,png}` plus `latest-<target>.*` copies (the README shows
  * those). `--quick` runs each scenario for about a second on small data: a smoke test for CI.
  * `--profile DIR` starts the service processes under `node --cpu-prof` (bench/profile.ts reads
- * the profiles).
+ * the profiles). `--only ceiling,committed` runs some scenario groups (for profiling and
+ * before/after comparisons; repeat and latency need committed and run it too).
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadAverage } from './cpu.js';
 import { lineChart } from './plot.js';
 import { evaluateGoals, markdown, type Report } from './report.js';
-import { runScenarios, type Settings } from './scenarios.js';
+import { GROUPS, runScenarios, type Group, type Settings } from './scenarios.js';
 import { startTarget, type Running, type TargetName } from './targets.js';
 
 const FULL: Settings = {
@@ -76,12 +77,21 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
       profile: { type: 'string' },
+      only: { type: 'string' },
     },
   });
   if (values.target !== 'embedded' && values.target !== 'cluster') {
     throw new Error(`--target is embedded or cluster, got ${values.target}`);
   }
   const targetName: TargetName = values.target;
+  const groups = new Set<Group>(GROUPS);
+  if (values.only !== undefined) {
+    groups.clear();
+    for (const name of values.only.split(',')) {
+      if (!GROUPS.includes(name as Group)) throw new Error(`--only takes ${GROUPS.join(',')}; got ${name}`);
+      groups.add(name as Group);
+    }
+  }
   const settings = values.quick ? QUICK : FULL;
   const out = resolve(values.out);
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
@@ -100,9 +110,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
+  const pids = target.systemPids();
   let result;
   try {
-    result = await runScenarios(target, settings, (line) => console.log(`  ${line}`));
+    result = await runScenarios(target, settings, groups, (line) => console.log(`  ${line}`));
   } finally {
     await stop();
   }
@@ -117,6 +128,7 @@ async function main(): Promise<void> {
       cores: availableParallelism(),
       loadBefore,
       loadAfter: loadAverage(),
+      pids,
     },
     settings,
     scenarios: result.scenarios,

@@ -11,7 +11,7 @@
  * checkout scenario gets orders that have never been checked out.
  */
 import { GENERATOR, rssMb, startCpu, type CpuUsage } from './cpu.js';
-import { runOpenLoop, runWrk, type LoadResult, type Target, type WrkSpec } from './load.js';
+import { runWrk, startOpenLoop, type LoadResult, type Target, type WrkSpec } from './load.js';
 import type { Endpoint, Running } from './targets.js';
 
 export interface Settings {
@@ -32,6 +32,10 @@ export interface Settings {
   loadLevels: number[];
 }
 
+/** Scenario groups, in the order they run; `--only` picks some (repeat and latency need committed). */
+export const GROUPS = ['ceiling', 'stress', 'point', 'committed', 'repeat', 'latency'] as const;
+export type Group = (typeof GROUPS)[number];
+
 export interface ScenarioResult {
   id: string;
   title: string;
@@ -41,6 +45,8 @@ export interface ScenarioResult {
   ratio: number;
   /** CPU time of the system's processes (not the generator) per completed request. */
   cpuUsPerRequest: number;
+  /** The run's start and end on CLOCK_MONOTONIC in µs, the clock of `node --cpu-prof` samples. */
+  window: { startUs: number; endUs: number };
 }
 
 export interface RunFacts {
@@ -57,6 +63,8 @@ const STOCK_PER_ITEM = 1_000_000;
 const CREDIT_PER_USER = 1_000_000;
 const PRICE = 1;
 
+const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
 async function call(at: Endpoint, method: 'GET' | 'POST', path: string): Promise<number> {
   const started = performance.now();
   const response = await fetch(`http://${at.host}:${at.port}${path}`, { method });
@@ -65,9 +73,13 @@ async function call(at: Endpoint, method: 'GET' | 'POST', path: string): Promise
   return Math.round(performance.now() - started);
 }
 
+/** Without a ceiling run (`--only` left it out): an estimate to size the committed run. */
+const CEILING_GUESS = 30_000;
+
 export async function runScenarios(
   target: Running,
   s: Settings,
+  groups: ReadonlySet<Group>,
   progress: (line: string) => void,
 ): Promise<{ scenarios: ScenarioResult[]; facts: RunFacts }> {
   const scenarios: ScenarioResult[] = [];
@@ -80,7 +92,9 @@ export async function runScenarios(
     generate: () => Promise<LoadResult>,
   ): Promise<ScenarioResult> => {
     const stop = startCpu(pids);
+    const startUs = monotonicUs();
     const load = await generate();
+    const endUs = monotonicUs();
     const cpu = stop();
     const systemCpu = Object.entries(cpu.processes)
       .filter(([name]) => name !== GENERATOR)
@@ -93,6 +107,7 @@ export async function runScenarios(
       ratio: ceiling > 0 ? Math.round((load.throughput / ceiling) * 1000) / 1000 : 1,
       cpuUsPerRequest:
         load.requests > 0 ? Math.round(((systemCpu / 100) * load.seconds * 1e6) / load.requests) : 0,
+      window: { startUs, endUs },
     };
     scenarios.push(result);
     const { p50, p99 } = load.latencyMs;
@@ -110,15 +125,17 @@ export async function runScenarios(
   const sys = target.system;
 
   // 1. Ceiling: warm the no-op up first, so its JIT state matches a system that ran for a while.
-  await wrk(target.ceiling, { ...checkoutAt, lo: 0, count: 1000 }, 'rand', s.warmupSeconds)();
-  ceiling = (
-    await record(
-      'ceiling',
-      'ceiling (no-op handler)',
-      target.ceilingPids,
-      wrk(target.ceiling, { ...checkoutAt, lo: 0, count: 1000 }, 'rand', s.seconds),
-    )
-  ).load.throughput;
+  if (groups.has('ceiling')) {
+    await wrk(target.ceiling, { ...checkoutAt, lo: 0, count: 1000 }, 'rand', s.warmupSeconds)();
+    ceiling = (
+      await record(
+        'ceiling',
+        'ceiling (no-op handler)',
+        target.ceilingPids,
+        wrk(target.ceiling, { ...checkoutAt, lo: 0, count: 1000 }, 'rand', s.seconds),
+      )
+    ).load.throughput;
+  }
 
   // 2. Public stress mix: the reference benchmark's setup, timed, then random checkouts.
   const n = s.stressN;
@@ -128,12 +145,14 @@ export async function runScenarios(
     orders: await call(sys, 'POST', `/orders/batch_init/${n}/${n}/${n}/${PRICE}`),
   };
   progress(`batch_init of ${n}: ${JSON.stringify(batchInitMs)} ms`);
-  await record(
-    'stress',
-    `public stress mix (random checkouts of ${n} orders)`,
-    target.systemPids(),
-    wrk(sys, { ...checkoutAt, lo: 0, count: n }, 'rand', s.seconds),
-  );
+  if (groups.has('stress')) {
+    await record(
+      'stress',
+      `public stress mix (random checkouts of ${n} orders)`,
+      target.systemPids(),
+      wrk(sys, { ...checkoutAt, lo: 0, count: n }, 'rand', s.seconds),
+    );
+  }
   const rss = Object.fromEntries(
     Object.entries(target.servicePids()).map(([name, pid]) => [name, rssMb(pid)]),
   );
@@ -147,7 +166,7 @@ export async function runScenarios(
     ['payment-pay', 'POST', '/payment/pay/{id}/1'],
     ['payment-add-funds', 'POST', '/payment/add_funds/{id}/1'],
   ];
-  for (const [id, method, template] of points) {
+  for (const [id, method, template] of groups.has('point') ? points : []) {
     await record(
       id,
       `${method} ${template.replace('{id}', ':id')}`,
@@ -156,10 +175,21 @@ export async function runScenarios(
     );
   }
 
+  const facts = (peak: number, committedOrders: number): RunFacts => ({
+    batchInitMs,
+    rssMb: rss,
+    committedOrders,
+    peak,
+  });
+  if (!['committed', 'repeat', 'latency'].some((g) => groups.has(g as Group))) {
+    return { scenarios, facts: facts(0, 0) };
+  }
+
   // 4. Committed checkouts: enough fresh orders that no id is checked out twice (the
   //    committed rate cannot pass the ceiling), the last `warmup` of them for the warm-up.
-  const warmupOrders = Math.ceil(ceiling * s.warmupSeconds * 1.2) + 1000;
-  const measuredOrders = Math.ceil(ceiling * s.seconds * 1.2) + 1000;
+  const bound = ceiling > 0 ? ceiling : CEILING_GUESS;
+  const warmupOrders = Math.ceil(bound * s.warmupSeconds * 1.2) + 1000;
+  const measuredOrders = Math.ceil(bound * s.seconds * 1.2) + 1000;
   const committedOrders = Math.min(1_000_000, warmupOrders + measuredOrders);
   await call(sys, 'POST', `/orders/batch_init/${committedOrders}/${n}/${n}/${PRICE}`);
   await wrk(
@@ -177,40 +207,48 @@ export async function runScenarios(
   const peak = committed.load.throughput;
 
   // 5. Repeat checkouts of the orders just paid (the ones still in flight at the end excluded).
-  const paid = Math.max(1, committed.load.status['2xx'] - 2 * s.connections);
-  await record(
-    'repeat',
-    'repeat checkouts (already paid)',
-    target.systemPids(),
-    wrk(sys, { ...checkoutAt, lo: 0, count: paid }, 'rand', s.seconds),
-  );
-
-  // 6. Latency under load: fixed rates, each run on orders of its own.
-  const rates = s.loadLevels.map((level) => Math.max(10, Math.round(peak * level)));
-  const needed = rates.reduce((sum, rate) => sum + Math.ceil(rate * s.latencySeconds) + 10, 0);
-  await call(sys, 'POST', `/orders/batch_init/${needed}/${n}/${n}/${PRICE}`);
-  let next = 0;
-  for (const [i, rate] of rates.entries()) {
-    const level = Math.round((s.loadLevels[i] ?? 0) * 100);
-    const lo = next;
-    next += Math.ceil(rate * s.latencySeconds) + 10;
+  if (groups.has('repeat')) {
+    const paid = Math.max(1, committed.load.status['2xx'] - 2 * s.connections);
     await record(
-      `latency-${level}`,
-      `committed checkouts at ${level} % of peak (open loop)`,
+      'repeat',
+      'repeat checkouts (already paid)',
       target.systemPids(),
-      () =>
-        runOpenLoop({
-          ...sys,
-          ...checkoutAt,
-          lo,
-          count: next - lo,
-          rate,
-          seconds: s.latencySeconds,
-          connections: s.connections,
-          drainSeconds: 10,
-        }),
+      wrk(sys, { ...checkoutAt, lo: 0, count: paid }, 'rand', s.seconds),
     );
   }
 
-  return { scenarios, facts: { batchInitMs, rssMb: rss, committedOrders, peak } };
+  // 6. Latency under load: fixed rates, each run on orders of its own.
+  if (groups.has('latency')) {
+    const rates = s.loadLevels.map((level) => Math.max(10, Math.round(peak * level)));
+    const needed = rates.reduce((sum, rate) => sum + Math.ceil(rate * s.latencySeconds) + 10, 0);
+    await call(sys, 'POST', `/orders/batch_init/${needed}/${n}/${n}/${PRICE}`);
+    let next = 0;
+    for (const [i, rate] of rates.entries()) {
+      const level = Math.round((s.loadLevels[i] ?? 0) * 100);
+      const lo = next;
+      next += Math.ceil(rate * s.latencySeconds) + 10;
+      const generator = await startOpenLoop({
+        ...sys,
+        ...checkoutAt,
+        lo,
+        count: next - lo,
+        rate,
+        seconds: s.latencySeconds,
+        connections: s.connections,
+        drainSeconds: 10,
+      });
+      try {
+        await record(
+          `latency-${level}`,
+          `committed checkouts at ${level} % of peak (open loop)`,
+          { ...target.systemPids(), [GENERATOR]: generator.pid },
+          () => generator.run(),
+        );
+      } finally {
+        await generator.close();
+      }
+    }
+  }
+
+  return { scenarios, facts: facts(peak, committedOrders) };
 }

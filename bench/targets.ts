@@ -51,7 +51,7 @@ const NOOP = resolve('bench/noop-server.ts');
 const run = promisify(execFile);
 
 function profileFlags(dir: string | undefined): string[] {
-  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'];
 }
 
 /** Spawns a process that prints `ready http://HOST:PORT` and answers that port. */

@@ -16,7 +16,8 @@ export interface Client {
   close(): void;
 }
 
-export function createClient(baseUrl: string, connections = 128): Client {
+/** `timeoutMs`: a request with no answer by then fails (a hang, for the chaos suite and fuzzer). */
+export function createClient(baseUrl: string, connections = 128, timeoutMs = 60_000): Client {
   const url = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   function request(
@@ -27,7 +28,7 @@ export function createClient(baseUrl: string, connections = 128): Client {
   ): Promise<Response> {
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { host: url.hostname, port: url.port, method, path, agent, headers, timeout: 60_000 },
+        { host: url.hostname, port: url.port, method, path, agent, headers, timeout: timeoutMs },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));

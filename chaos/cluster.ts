@@ -1,0 +1,97 @@
+/**
+ * The chaos suite's handle on a local cluster (`npm run cluster`, src/cluster/): started in
+ * its own directory on free ports, or an existing one adopted by directory. Everything goes
+ * through the cluster's CLI (dist/cluster/cli.js) and its state.json, as an operator would.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { probe } from '../src/cluster/health.js';
+import { isAlive } from '../src/cluster/processes.js';
+import { readPlan, readState, type ClusterState, type ComponentState } from '../src/cluster/state.js';
+import { redisLeaseProbe, type UnfinishedProbe } from './checker.js';
+import { sleep } from './pool.js';
+
+const run = promisify(execFile);
+const CLI = resolve('dist/cluster/cli.js');
+
+export interface Cluster {
+  dir: string;
+  url: string;
+  cli(args: string[], timeoutMs?: number): Promise<string>;
+  state(): ClusterState;
+  component(name: string): ComponentState;
+  /** Waits until every component is alive and healthy; answers the names still not, if any. */
+  waitHealthy(timeoutMs: number): Promise<string[]>;
+  unfinished: UnfinishedProbe;
+  /** Lines of the order replicas' logs that match `pattern`, counted now. */
+  countInOrderLogs(pattern: RegExp): number;
+}
+
+export function clusterAt(dir: string, env: Record<string, string> = {}): Cluster {
+  const cli = async (args: string[], timeoutMs = 60_000): Promise<string> =>
+    (
+      await run(process.execPath, [CLI, ...args, '--dir', dir], {
+        env: { ...process.env, ...env },
+        timeout: timeoutMs,
+      })
+    ).stdout;
+  const state = (): ClusterState => {
+    const current = readState(dir);
+    if (current === undefined) throw new Error(`no cluster state in ${dir}`);
+    return current;
+  };
+  const component = (name: string): ComponentState => {
+    const found = state().components.find((c) => c.name === name);
+    if (found === undefined) throw new Error(`no component ${name} in ${dir}`);
+    return found;
+  };
+  return {
+    dir,
+    get url() {
+      return `http://127.0.0.1:${state().gatewayPort}`;
+    },
+    cli,
+    state,
+    component,
+    async waitHealthy(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const results = await Promise.all(
+          state().components.map(async (c) => ({ c, ok: isAlive(c.pid) && (await probe(c)).healthy })),
+        );
+        const sick = results.filter((r) => !r.ok).map((r) => r.c.name);
+        if (sick.length === 0 || Date.now() >= deadline) return sick;
+        await sleep(500);
+      }
+    },
+    unfinished: redisLeaseProbe({ sentinelPorts: readPlan(dir).sentinelPorts }),
+    countInOrderLogs(pattern) {
+      let count = 0;
+      for (const c of state().components.filter((x) => /^order-\d+$/.test(x.name))) {
+        try {
+          count += readFileSync(c.log, 'utf8')
+            .split('\n')
+            .filter((line) => pattern.test(line)).length;
+        } catch {
+          // No log yet.
+        }
+      }
+      return count;
+    },
+  };
+}
+
+/** `cluster up` in `dir` (empty or an earlier cluster's), gateway on a free port. */
+export async function startCluster(dir: string, env: Record<string, string> = {}): Promise<Cluster> {
+  await run(process.execPath, [CLI, 'up', '--dir', dir], {
+    env: { ...process.env, GATEWAY_PORT: '0', ...env },
+    timeout: 300_000,
+  });
+  return clusterAt(dir, env);
+}
+
+export async function stopCluster(cluster: Cluster): Promise<void> {
+  await cluster.cli(['down'], 180_000);
+}

@@ -1,0 +1,54 @@
+/**
+ * The faults the chaos suite injects into a running cluster, each by the cluster's own CLI
+ * (`kill NAME`: SIGKILL to the component's process group; the supervisor brings it back) or,
+ * for a pause, SIGSTOP and later SIGCONT to the PID in state.json.
+ */
+import type { Cluster } from './cluster.js';
+import { sleep } from './pool.js';
+
+export interface Fault {
+  name: string;
+  /** Resolves once the fault has been applied (for a pause: once the process runs again). */
+  inject(): Promise<void>;
+}
+
+export function killFault(cluster: Cluster, target: string): Fault {
+  return {
+    name: `SIGKILL ${target}`,
+    async inject() {
+      await cluster.cli(['kill', target]);
+    },
+  };
+}
+
+/**
+ * Freezes a process longer than a saga lease: its sagas are taken over by the other replica,
+ * and when it runs again every write it still attempts must be fenced off by the epoch.
+ */
+export function pauseFault(cluster: Cluster, target: string, pauseMs: number): Fault {
+  return {
+    name: `SIGSTOP ${target} ${(pauseMs / 1000).toFixed(0)} s`,
+    async inject() {
+      const { pid } = cluster.component(target);
+      if (pid <= 0) throw new Error(`${target} is not running`);
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await sleep(pauseMs);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    },
+  };
+}
+
+/** Every fault of the full suite, in the order the table shows them. */
+export function allFaults(cluster: Cluster, leaseMs: number): Fault[] {
+  return [
+    ...['order-1', 'stock-1', 'payment-1'].map((t) => killFault(cluster, t)),
+    ...['order', 'stock', 'payment'].map((s) => killFault(cluster, `${s}-redis-master`)),
+    killFault(cluster, 'sentinel-1'),
+    killFault(cluster, 'rabbitmq'),
+    killFault(cluster, 'nginx'),
+    pauseFault(cluster, 'order-1', 3 * leaseMs),
+  ];
+}

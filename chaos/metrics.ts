@@ -1,0 +1,118 @@
+/**
+ * What clients saw during a run, from the ledger's attempts: errors by kind, the requests that
+ * failed once the fault began, and how long throughput took to come back.
+ *
+ * Throughput counts useful answers (200, or a refusal for short stock or credit) per 100 ms.
+ * Baseline: the rate over the 3 s before the fault. Recovery time: from the fault to the end
+ * of the last 1 s window whose rate was under half the baseline (0 if none was), looking only
+ * until 95 % of the run's useful answers were in (the load's own tail is not a fault).
+ */
+import type { Attempt, Entry, Ledger } from './ledger.js';
+
+/** Refusals the workloads expect in normal operation; any other 4xx is a client error. */
+const EXPECTED_REFUSALS = new Set(['insufficient stock', 'insufficient credit']);
+
+export type AttemptKind = 'useful' | 'server_error' | 'no_answer' | 'unexpected_4xx';
+
+export function kindOf(attempt: Attempt): AttemptKind {
+  if (attempt.status === 'none') return 'no_answer';
+  if (attempt.status >= 500) return 'server_error';
+  if (attempt.status === 200 || EXPECTED_REFUSALS.has(attempt.error ?? '')) return 'useful';
+  return 'unexpected_4xx';
+}
+
+export interface RunMetrics {
+  requests: number;
+  attempts: number;
+  serverErrors: number;
+  noAnswer: number;
+  unexpected4xx: number;
+  /** Distinct messages of unexpected 4xx and transport errors, with counts. */
+  errorMessages: Record<string, number>;
+  /** Requests with at least one failed attempt that ended after the fault began. */
+  failedDuringFault: number;
+  /** Requests whose last attempt still failed (no answer or 5xx after all retries). */
+  unresolved: number;
+  baselinePerSec: number;
+  recoveryMs: number | undefined;
+  /** False when throughput was still under half the baseline when the load ended. */
+  recovered: boolean;
+  durationMs: number;
+}
+
+const BUCKET_MS = 100;
+const WINDOW_BUCKETS = 10;
+
+export function measure(ledger: Ledger, runStart: number, faultAt: number | undefined): RunMetrics {
+  const entries: Entry[] = ledger.requests.filter((e) => (e.tries[0]?.start ?? -1) >= runStart);
+  const attempts = entries.flatMap((e) => e.tries);
+  const counts = { useful: 0, server_error: 0, no_answer: 0, unexpected_4xx: 0 };
+  const errorMessages: Record<string, number> = {};
+  for (const a of attempts) {
+    const kind = kindOf(a);
+    counts[kind]++;
+    if (kind !== 'useful') {
+      const message = `${a.status} ${a.error ?? ''}`.trim();
+      errorMessages[message] = (errorMessages[message] ?? 0) + 1;
+    }
+  }
+  const failedAfter = (t: number): number =>
+    entries.filter((e) => e.tries.some((a) => kindOf(a) !== 'useful' && a.end >= t)).length;
+  const unresolved = entries.filter((e) => {
+    const last = e.tries[e.tries.length - 1];
+    return last === undefined || last.status === 'none' || last.status >= 500;
+  }).length;
+
+  const useful = attempts
+    .filter((a) => kindOf(a) === 'useful')
+    .map((a) => a.end)
+    .sort((a, b) => a - b);
+  const end = attempts.reduce((max, a) => Math.max(max, a.end), runStart);
+  const buckets = new Array<number>(Math.ceil((end - runStart) / BUCKET_MS) + 1).fill(0);
+  for (const t of useful) {
+    const b = Math.floor((t - runStart) / BUCKET_MS);
+    buckets[b] = (buckets[b] ?? 0) + 1;
+  }
+  const rate = (fromBucket: number): number => {
+    let sum = 0;
+    for (let b = fromBucket; b < fromBucket + WINDOW_BUCKETS; b++) sum += buckets[b] ?? 0;
+    return (sum * 1000) / (WINDOW_BUCKETS * BUCKET_MS);
+  };
+
+  let baselinePerSec = 0;
+  let recoveryMs: number | undefined;
+  let recovered = true;
+  if (faultAt !== undefined) {
+    const faultBucket = Math.floor((faultAt - runStart) / BUCKET_MS);
+    const from = Math.max(0, faultBucket - 30);
+    const span = faultBucket - from;
+    const before = buckets.slice(from, faultBucket).reduce((a, b) => a + b, 0);
+    baselinePerSec = span > 0 ? (before * 1000) / (span * BUCKET_MS) : 0;
+    const t95 = useful[Math.floor(useful.length * 0.95)] ?? end;
+    const lastBucket = Math.floor((t95 - runStart) / BUCKET_MS) - WINDOW_BUCKETS;
+    let lastDipEnd: number | undefined;
+    for (let b = faultBucket; b <= lastBucket; b++) {
+      if (rate(b) < baselinePerSec / 2) lastDipEnd = b + WINDOW_BUCKETS;
+    }
+    recoveryMs = lastDipEnd === undefined ? 0 : Math.max(0, runStart + lastDipEnd * BUCKET_MS - faultAt);
+    // Still in a dip at the last window looked at: the load ended before throughput came back.
+    recovered = lastBucket < faultBucket || rate(lastBucket) >= baselinePerSec / 2;
+  } else {
+    baselinePerSec = useful.length / Math.max(0.001, (end - runStart) / 1000);
+  }
+
+  return {
+    requests: entries.length,
+    attempts: attempts.length,
+    serverErrors: counts.server_error,
+    noAnswer: counts.no_answer,
+    unexpected4xx: counts.unexpected_4xx,
+    errorMessages,
+    failedDuringFault: faultAt === undefined ? 0 : failedAfter(faultAt),
+    unresolved,
+    baselinePerSec: Math.round(baselinePerSec),
+    recoveryMs,
+    recovered,
+    durationMs: end - runStart,
+  };
+}

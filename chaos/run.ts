@@ -1,0 +1,169 @@
+/**
+ * `npm run chaos`: every workload under every fault against a local cluster, judged by the
+ * invariant checker, then the fuzzer; prints the table and writes it as JSON under
+ * chaos/results/ (latest.json and one file per run; the ledger of any run with violations).
+ *
+ *   npm run chaos                         start a cluster in a temp dir, run all, stop it
+ *   npm run chaos -- --dir .cluster       use the cluster already running there (left running)
+ *   npm run chaos -- --url http://...     any deployment, no faults (workloads + fuzz only)
+ *   options: --scenarios consistency,mixed  --faults order-1,rabbitmq (substrings)  --quick
+ *            --no-fuzz  --no-baseline
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { check } from './checker.js';
+import { clusterAt, startCluster, stopCluster, type Cluster } from './cluster.js';
+import { allFaults, type Fault } from './faults.js';
+import { fuzz, prepareTargets } from './fuzzer.js';
+import { newLedger, saveLedger } from './ledger.js';
+import { createRecorder } from './recorder.js';
+import { formatErrors, formatTable, rowOf, type Row } from './report.js';
+import { runScenario } from './scenario.js';
+import { consistencyWorkload, mixedWorkload, type Workload } from './workloads.js';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    dir: { type: 'string' },
+    scenarios: { type: 'string', default: 'consistency,mixed' },
+    faults: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'no-fuzz': { type: 'boolean', default: false },
+    'no-baseline': { type: 'boolean', default: false },
+  },
+});
+
+/** The saga lease of the services (SAGA_LEASE_MS default): a pause lasts three of them. */
+const LEASE_MS = Number(process.env['SAGA_LEASE_MS'] ?? 2000);
+const RESULTS = resolve('chaos/results');
+const SIZES = values.quick
+  ? { rounds: 4, buyers: 500, entities: 20_000, orders: 3000 }
+  : { rounds: 8, buyers: 1000, entities: 100_000, orders: 12_000 };
+
+function workloads(): Workload[] {
+  const wanted = values.scenarios.split(',');
+  const list: Workload[] = [];
+  if (wanted.includes('consistency'))
+    list.push(consistencyWorkload({ rounds: SIZES.rounds, buyers: SIZES.buyers }));
+  if (wanted.includes('mixed'))
+    list.push(mixedWorkload({ entities: SIZES.entities, orders: SIZES.orders, workers: 64 }));
+  return list;
+}
+
+function selectedFaults(cluster: Cluster | undefined): (Fault | undefined)[] {
+  const faults: (Fault | undefined)[] = values['no-baseline'] ? [] : [undefined];
+  if (cluster === undefined) return faults;
+  const filters = values.faults?.split(',');
+  return [
+    ...faults,
+    ...allFaults(cluster, LEASE_MS).filter((f) => !filters || filters.some((x) => f.name.includes(x))),
+  ];
+}
+
+async function runAll(url: string, cluster: Cluster | undefined, stamp: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const fault of selectedFaults(cluster)) {
+    for (const workload of workloads()) {
+      if (cluster) {
+        const sick = await cluster.waitHealthy(120_000);
+        if (sick.length > 0) console.log(`warning: still unhealthy before the run: ${sick.join(', ')}`);
+      }
+      const takeoversBefore = cluster?.countInOrderLogs(/took over saga/) ?? 0;
+      console.log(`\n== ${workload.name} / ${fault?.name ?? 'no fault'}`);
+      const result = await runScenario({
+        url: cluster?.url ?? url,
+        workload,
+        ...(fault ? { fault } : {}),
+        ...(cluster ? { unfinished: cluster.unfinished } : {}),
+      });
+      const takeovers = cluster ? cluster.countInOrderLogs(/took over saga/) - takeoversBefore : undefined;
+      const row = rowOf(result, takeovers);
+      rows.push(row);
+      console.log(formatTable([row]));
+      if (result.violations > 0 || row.serverErrors > 0) {
+        const file = join(RESULTS, `ledger-${stamp}-${workload.name}-${row.fault.replace(/\W+/g, '_')}.json`);
+        saveLedger(file, result.ledger);
+        console.log(`ledger kept in ${file}`);
+      }
+    }
+  }
+  return rows;
+}
+
+async function runFuzz(url: string): Promise<Record<string, unknown>> {
+  const ledger = newLedger(url);
+  const rec = createRecorder(ledger, { connections: 32, timeoutMs: 10_000 });
+  const targets = await prepareTargets(rec);
+  const started = Date.now();
+  const count = values.quick ? 2000 : 10_000;
+  const kinds = await fuzz(rec, targets, count, 32);
+  const seconds = (Date.now() - started) / 1000;
+  rec.close();
+  const statuses: Record<string, number> = {};
+  for (const e of ledger.requests.filter((x) => x.op === 'fuzz')) {
+    const s = String(e.tries[e.tries.length - 1]?.status ?? 'none');
+    statuses[s] = (statuses[s] ?? 0) + 1;
+  }
+  const report = await check(ledger, { settleMs: 30_000 });
+  return {
+    count,
+    seconds,
+    kinds,
+    statuses,
+    violations: report.violations.length,
+    violationKinds: report.kinds,
+  };
+}
+
+async function main(): Promise<number> {
+  mkdirSync(RESULTS, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  let cluster: Cluster | undefined;
+  let ownDir: string | undefined;
+  if (values.url === undefined) {
+    if (values.dir !== undefined) {
+      cluster = clusterAt(resolve(values.dir));
+    } else {
+      ownDir = mkdtempSync(join(tmpdir(), 'chaos-cluster-'));
+      console.log(`starting a cluster in ${ownDir}`);
+      cluster = await startCluster(ownDir);
+    }
+  }
+  const url = values.url ?? cluster?.url ?? '';
+  const started = new Date().toISOString();
+  try {
+    const rows = await runAll(url, cluster, stamp);
+    const fuzzResult = values['no-fuzz'] ? undefined : await runFuzz(cluster?.url ?? url);
+    const result = {
+      started,
+      finished: new Date().toISOString(),
+      machine: { cpus: cpus().length, loadavg: loadavg() },
+      sizes: SIZES,
+      target: cluster ? 'cluster' : url,
+      rows,
+      fuzz: fuzzResult,
+    };
+    writeFileSync(join(RESULTS, `chaos-${stamp}.json`), JSON.stringify(result, null, 2));
+    writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2));
+    console.log(`\n${formatTable(rows)}\n\n${formatErrors(rows)}`);
+    if (fuzzResult) console.log(`\nfuzz: ${JSON.stringify(fuzzResult)}`);
+    const failed =
+      rows.some((r) => r.violations > 0) || (fuzzResult !== undefined && fuzzResult['violations'] !== 0);
+    return failed ? 1 : 0;
+  } finally {
+    if (cluster && ownDir) {
+      await stopCluster(cluster);
+      rmSync(ownDir, { recursive: true, force: true });
+    }
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -15,9 +15,17 @@ import type { Redis } from './redis.js';
  */
 export const CALL_RECORD_TTL_MS = 3 * 60_000;
 
-/** A fresh id for one call's record: 96 random bits, short to keep the record small. */
+/** 72 random bits per process: no two processes (or restarts) share a call id prefix. */
+const CALL_ID_PREFIX = randomBytes(9).toString('base64url');
+let calls = 0;
+
+/**
+ * A fresh id for one call's record: unique per process by a counter (no entropy per call),
+ * across processes by a random prefix; short to keep the record small.
+ */
 export function callId(): string {
-  return randomBytes(12).toString('base64url');
+  calls += 1;
+  return `${CALL_ID_PREFIX}${calls.toString(36)}`;
 }
 
 /** Keys per bulk write (batch_init): a few ms of server time each, so nobody waits long behind it. */

@@ -3,11 +3,12 @@
  *
  *   npx tsx chaos/check.ts --url http://127.0.0.1:8000 --ledger run.json
  *       [--cluster-dir .cluster | --redis-port 6379] [--order-prefix order:]
- *       [--settle-ms 60000] [--touched-only] [--json]
+ *       [--settle-ms 60000] [--untouched 1] [--json]
  *
  * With --cluster-dir (the order master found through the cluster's Sentinels) or --redis-port,
  * "no saga unfinished" is read from the order store's lease index; without, the checker waits
- * for two equal snapshots. Prints a report; exits 1 on any violation (a 5xx is one).
+ * for two equal snapshots. --untouched F reads only that fraction of the batch_init ids the
+ * ledger never touched (default all). Prints a report; exits 1 on any violation (a 5xx is one).
  */
 import { parseArgs } from 'node:util';
 import { readPlan } from '../src/cluster/state.js';
@@ -22,7 +23,7 @@ const { values } = parseArgs({
     'redis-port': { type: 'string' },
     'order-prefix': { type: 'string', default: 'order:' },
     'settle-ms': { type: 'string', default: '60000' },
-    'touched-only': { type: 'boolean', default: false },
+    untouched: { type: 'string', default: '1' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -46,7 +47,7 @@ if (values['cluster-dir'] !== undefined) {
 
 const report = await check(ledger, {
   settleMs: Number(values['settle-ms']),
-  wholeBatches: !values['touched-only'],
+  untouched: Number(values.untouched),
   ...(unfinished === undefined ? {} : { unfinished }),
 });
 console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));

@@ -36,17 +36,22 @@ export interface Scope {
 
 const range = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i));
 
-/** Every entity the ledger knows or touched; with `batches`, every id of each batch_init too. */
-export function scopeOf(ledger: Ledger, batches = true): Scope {
+/**
+ * Every entity the ledger knows or touched, plus `untouched` (a fraction, 1 = all) of the
+ * other ids of each batch_init: nothing may have happened to those.
+ */
+export function scopeOf(ledger: Ledger, untouched = 1): Scope {
   const scope: Scope = {
     items: new Set(Object.keys(ledger.items)),
     users: new Set(Object.keys(ledger.users)),
     orders: new Set(Object.keys(ledger.orders)),
   };
-  if (batches) {
-    range(ledger.batches.items?.n ?? 0).forEach((id) => scope.items.add(id));
-    range(ledger.batches.users?.n ?? 0).forEach((id) => scope.users.add(id));
-    range(ledger.batches.orders?.n ?? 0).forEach((id) => scope.orders.add(id));
+  if (untouched > 0) {
+    const step = Math.max(1, Math.round(1 / untouched));
+    const every = (n: number): string[] => range(n).filter((id) => Number(id) % step === 0);
+    every(ledger.batches.items?.n ?? 0).forEach((id) => scope.items.add(id));
+    every(ledger.batches.users?.n ?? 0).forEach((id) => scope.users.add(id));
+    every(ledger.batches.orders?.n ?? 0).forEach((id) => scope.orders.add(id));
   }
   for (const entry of ledger.requests) {
     if ('item' in entry) scope.items.add(entry.item);

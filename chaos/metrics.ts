@@ -38,6 +38,10 @@ export interface RunMetrics {
   /** False when throughput was still under half the baseline when the load ended. */
   recovered: boolean;
   durationMs: number;
+  /** Useful answers in each second of the run, for a look at the dip. */
+  perSecond: number[];
+  /** When the fault began, in ms since the run's start. */
+  faultOffsetMs: number | undefined;
 }
 
 const BUCKET_MS = 100;
@@ -114,5 +118,9 @@ export function measure(ledger: Ledger, runStart: number, faultAt: number | unde
     recoveryMs,
     recovered,
     durationMs: end - runStart,
+    perSecond: Array.from({ length: Math.ceil(buckets.length / 10) }, (_, i) =>
+      buckets.slice(i * 10, i * 10 + 10).reduce((a, b) => a + b, 0),
+    ),
+    faultOffsetMs: faultAt === undefined ? undefined : faultAt - runStart,
   };
 }

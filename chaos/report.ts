@@ -20,7 +20,10 @@ export interface Row {
   checkouts: number;
   requests: number;
   durationSeconds: number;
-  checkSettledSeconds: number;
+  prepareSeconds: number;
+  checkSeconds: number;
+  perSecond: number[];
+  faultOffsetSeconds: number | null;
   /** Saga takeovers logged by order replicas during the run (evidence of recovery at work). */
   takeovers?: number;
   faultError?: string;
@@ -46,7 +49,10 @@ export function rowOf(result: ScenarioResult, takeovers?: number): Row {
     checkouts: result.checkouts,
     requests: m.requests,
     durationSeconds: Math.round(m.durationMs / 100) / 10,
-    checkSettledSeconds: Math.round(result.check.settledMs / 100) / 10,
+    prepareSeconds: Math.round(result.prepareMs / 100) / 10,
+    checkSeconds: Math.round(result.checkMs / 100) / 10,
+    perSecond: m.perSecond,
+    faultOffsetSeconds: m.faultOffsetMs === undefined ? null : Math.round(m.faultOffsetMs / 100) / 10,
     ...(takeovers === undefined ? {} : { takeovers }),
     ...(result.faultError === undefined ? {} : { faultError: result.faultError }),
   };

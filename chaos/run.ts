@@ -7,7 +7,8 @@
  *   npm run chaos -- --dir .cluster       use the cluster already running there (left running)
  *   npm run chaos -- --url http://...     any deployment, no faults (workloads + fuzz only)
  *   options: --scenarios consistency,mixed  --faults order-1,rabbitmq (substrings)  --quick
- *            --no-fuzz  --no-baseline
+ *            --no-fuzz  --no-baseline  --untouched 0.1 (share of untouched batch ids checked
+ *            after a fault; the run without a fault checks all)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-fuzz': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
+    untouched: { type: 'string', default: '0.1' },
   },
 });
 
@@ -77,11 +79,16 @@ async function runAll(url: string, cluster: Cluster | undefined, stamp: string):
         workload,
         ...(fault ? { fault } : {}),
         ...(cluster ? { unfinished: cluster.unfinished } : {}),
+        // Untouched batch ids: all of them in the run without a fault, a sample in the others.
+        untouched: fault ? Number(values.untouched) : 1,
       });
       const takeovers = cluster ? cluster.countInOrderLogs(/took over saga/) - takeoversBefore : undefined;
       const row = rowOf(result, takeovers);
       rows.push(row);
       console.log(formatTable([row]));
+      console.log(
+        `prepare ${row.prepareSeconds} s, run ${row.durationSeconds} s, check ${row.checkSeconds} s`,
+      );
       if (result.violations > 0 || row.serverErrors > 0) {
         const file = join(RESULTS, `ledger-${stamp}-${workload.name}-${row.fault.replace(/\W+/g, '_')}.json`);
         saveLedger(file, result.ledger);

@@ -22,6 +22,8 @@ export interface ScenarioOptions {
   /** Connections of the load generator (default 128). */
   connections?: number;
   settleMs?: number;
+  /** Fraction of untouched batch_init ids the checker reads too (default 1). */
+  untouched?: number;
 }
 
 export interface ScenarioResult {
@@ -32,6 +34,9 @@ export interface ScenarioResult {
   checkouts: number;
   metrics: RunMetrics;
   check: CheckReport;
+  /** Milliseconds spent building the initial state, and checking afterwards. */
+  prepareMs: number;
+  checkMs: number;
   /** Set when the fault could not be injected (the run then proves nothing about it). */
   faultError?: string;
   ledger: Ledger;
@@ -43,6 +48,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
   const { workload, fault } = opts;
   let faultError: string | undefined;
   try {
+    const prepareStart = rec.now();
     await workload.prepare(rec);
     const runStart = rec.now();
     let finished = false;
@@ -67,8 +73,11 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     await load;
     const metrics = measure(ledger, runStart, faultAt);
     rec.close();
+    const checkStart = Date.now();
     const report = await check(ledger, {
       settleMs: opts.settleMs ?? 60_000,
+      untouched: opts.untouched ?? 1,
+      width: 128,
       ...(opts.unfinished ? { unfinished: opts.unfinished } : {}),
     });
     const stateViolations = report.violations.filter((v) => v.kind !== 'server_error');
@@ -80,6 +89,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
       violations: stateViolations.length,
       violationKinds: kinds,
       checkouts: workload.checkouts(),
+      prepareMs: runStart - prepareStart,
+      checkMs: Date.now() - checkStart,
       metrics,
       check: report,
       ...(faultError === undefined ? {} : { faultError }),

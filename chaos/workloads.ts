@@ -53,6 +53,7 @@ export function consistencyWorkload({ rounds, buyers }: ConsistencyOptions): Wor
   const units = Math.max(1, Math.floor(buyers / 10));
   const orders: string[][] = [];
   let sent = 0;
+  let answered = 0;
   return {
     name: 'consistency',
     async prepare(rec) {
@@ -80,11 +81,14 @@ export function consistencyWorkload({ rounds, buyers }: ConsistencyOptions): Wor
           round.map(async (order) => {
             sent++;
             await rec.send({ op: 'checkout', order });
+            answered++;
           }),
         );
       }
     },
-    progress: () => sent / (rounds * buyers),
+    // By answers, not by sends: a round is sent all at once, and a fault injected mid-run
+    // must find checkouts in flight, not merely queued in the client.
+    progress: () => answered / (rounds * buyers),
     checkouts: () => sent,
   };
 }

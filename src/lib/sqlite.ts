@@ -5,6 +5,7 @@
  *
  * better-sqlite3 is synchronous, so a store method runs its whole transaction in one
  * event-loop turn: nothing can interleave, which is the atomicity Lua gives the Redis stores.
+ * The steps of a turn share one commit (`groupCommit`).
  * Numbers are bound as doubles; every amount stays <= MAX_AMOUNT (2^53 - 1), where doubles
  * are exact and INTEGER affinity stores them back as integers. So arithmetic happens in
  * JavaScript with an overflow check, never in SQL.
@@ -27,9 +28,84 @@ export function openDatabase(file: string): Db {
   return db;
 }
 
-/** Runs a synchronous store step and hands back its result, or its exception, as a promise. */
-export function settle<T>(step: () => T): Promise<T> {
-  return new Promise((resolve) => resolve(step()));
+/** Runs store steps and hands back their results once they are committed. */
+export interface GroupCommit {
+  /** Runs `step` now (synchronously, in order with every other step) and resolves after COMMIT. */
+  run<T>(step: () => T): Promise<T>;
+  /** Commits what is pending, then closes the database. */
+  close(): Promise<void>;
+}
+
+interface Waiting {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit (ARCHITECTURE §4): the steps of one event-loop turn share one transaction,
+ * committed at the end of the turn (setImmediate). A step's own `db.transaction` becomes a
+ * savepoint inside it, so a step that throws undoes only itself, and each step still sees
+ * the writes of the steps before it, exactly as if they had committed one by one. Its promise
+ * resolves only after the COMMIT: nothing is acknowledged before it is as durable as with a
+ * commit per step, and no read reports data that a failed commit then drops. One commit per
+ * turn instead of per step: the commit (WAL write, locks) was most of a checkout's CPU time.
+ */
+export function groupCommit(db: Db): GroupCommit {
+  const begin = db.prepare('BEGIN');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
+  let batch: Waiting[] | undefined;
+
+  const fail = (waiting: Waiting[], error: unknown): void => waiting.forEach((w) => w.reject(error));
+  const lostError = (): Error => new Error('SQLite rolled back the transaction of this turn');
+
+  function flush(current: Waiting[]): void {
+    if (batch !== current) return; // already flushed (by close) or failed
+    batch = undefined;
+    if (!db.inTransaction) {
+      fail(current, lostError());
+      return;
+    }
+    try {
+      commit.run();
+    } catch (error) {
+      if (db.inTransaction) rollback.run();
+      fail(current, error);
+      return;
+    }
+    current.forEach((w) => w.resolve());
+  }
+
+  return {
+    run<T>(step: () => T): Promise<T> {
+      // A throw in here (BEGIN failed, the step threw) rejects this step's promise.
+      return new Promise<T>((resolve, reject) => {
+        // An error (I/O, full disk) can make SQLite roll the whole transaction back: the
+        // steps of this turn so far did not happen.
+        if (batch !== undefined && !db.inTransaction) {
+          const lost = batch;
+          batch = undefined;
+          fail(lost, lostError());
+        }
+        let current = batch;
+        if (current === undefined) {
+          begin.run();
+          const opened: Waiting[] = [];
+          current = batch = opened;
+          setImmediate(() => flush(opened));
+        }
+        const value = step();
+        current.push({ resolve: () => resolve(value), reject });
+      });
+    },
+    close(): Promise<void> {
+      return new Promise((resolve) => {
+        if (batch !== undefined) flush(batch);
+        db.close();
+        resolve();
+      });
+    },
+  };
 }
 
 /**

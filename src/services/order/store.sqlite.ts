@@ -9,7 +9,7 @@
  */
 import { decodeItems, encodeLine } from '../../lib/items.js';
 import { MAX_AMOUNT, OK, isReason, refused, type Outcome, type Reason } from '../../lib/outcome.js';
-import { expiryPurge, openDatabase, settle } from '../../lib/sqlite.js';
+import { expiryPurge, groupCommit, openDatabase } from '../../lib/sqlite.js';
 import type { Begin, NewOrder, NewSaga, Order, OrderStore, Saga, SagaState } from './store.js';
 
 export interface SqliteOrderOptions {
@@ -79,6 +79,7 @@ function toSaga(row: SagaRow): Saga {
 /** `file` is a path, or ':memory:' for a private throwaway database. */
 export function openSqliteOrderStore(file: string, options: SqliteOrderOptions): OrderStore {
   const db = openDatabase(file);
+  const group = groupCommit(db);
   db.exec(`CREATE TABLE IF NOT EXISTS orders (
     order_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, paid INTEGER NOT NULL,
     items TEXT NOT NULL, total_cost INTEGER NOT NULL, saga_id TEXT
@@ -199,29 +200,30 @@ export function openSqliteOrderStore(file: string, options: SqliteOrderOptions):
   const transitionTx = db.transaction(transition);
 
   return {
-    createOrder: (orderId, userId) => settle(() => void insertOrder.run(orderId, userId)),
+    createOrder: (orderId, userId) => group.run(() => void insertOrder.run(orderId, userId)),
     findOrder: (orderId) =>
-      settle(() => {
+      group.run(() => {
         const row = selectOrder.get(orderId);
         return row && toOrder(row);
       }),
-    addItem: (orderId, itemId, quantity, price) => settle(() => addItemTx(orderId, itemId, quantity, price)),
-    putOrders: (orders) => settle(() => putOrdersTx(orders)),
-    beginCheckout: (orderId, saga) => settle(() => beginTx(orderId, saga)),
+    addItem: (orderId, itemId, quantity, price) =>
+      group.run(() => addItemTx(orderId, itemId, quantity, price)),
+    putOrders: (orders) => group.run(() => putOrdersTx(orders)),
+    beginCheckout: (orderId, saga) => group.run(() => beginTx(orderId, saga)),
     findSaga: (sagaId) =>
-      settle(() => {
+      group.run(() => {
         const row = selectSaga.get(sagaId, Date.now());
         return row && toSaga(row);
       }),
-    transition: (saga, to, reason) => settle(() => transitionTx(saga, to, reason)),
+    transition: (saga, to, reason) => group.run(() => transitionTx(saga, to, reason)),
     renewLease: (sagaId, epoch, leaseUntil) =>
-      settle(() => renew.run(leaseUntil, sagaId, epoch).changes === 1),
+      group.run(() => renew.run(leaseUntil, sagaId, epoch).changes === 1),
     takeOver: (sagaId, owner, now, leaseUntil) =>
-      settle(() => {
+      group.run(() => {
         const row = claim.get(owner, leaseUntil, sagaId, now);
         return row && toSaga(row);
       }),
-    expiredSagas: (now, limit) => settle(() => selectExpired.all(now, limit)),
-    close: () => settle(() => void db.close()),
+    expiredSagas: (now, limit) => group.run(() => selectExpired.all(now, limit)),
+    close: () => group.close(),
   };
 }

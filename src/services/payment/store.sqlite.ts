@@ -3,7 +3,14 @@
  * Rules: docs/store-semantics.md as checked by test/conformance/payment*.ts.
  */
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
-import { addWithin, opRecords, openDatabase, sagaRecords, settle, type Attempt } from '../../lib/sqlite.js';
+import {
+  addWithin,
+  groupCommit,
+  opRecords,
+  openDatabase,
+  sagaRecords,
+  type Attempt,
+} from '../../lib/sqlite.js';
 import type { PaymentStore } from './store.js';
 
 export interface SqlitePaymentOptions {
@@ -14,6 +21,7 @@ export interface SqlitePaymentOptions {
 /** `file` is a path, or ':memory:' for a private throwaway database. */
 export function openSqlitePaymentStore(file: string, options: SqlitePaymentOptions): PaymentStore {
   const db = openDatabase(file);
+  const group = groupCommit(db);
   db.exec(`CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY, credit INTEGER NOT NULL
   ) WITHOUT ROWID`);
@@ -80,14 +88,14 @@ export function openSqlitePaymentStore(file: string, options: SqlitePaymentOptio
   });
 
   return {
-    createUser: (userId) => settle(() => void insertUser.run(userId)),
-    findCredit: (userId) => settle(() => selectCredit.get(userId)),
-    addFunds: (userId, amount, opId) => settle(() => addFundsTx(userId, amount, opId)),
-    pay: (userId, amount, opId) => settle(() => payTx(userId, amount, opId)),
-    batchInit: (n, startingMoney) => settle(() => batchInitTx(n, startingMoney)),
-    charge: (sagaId, userId, amount) => settle(() => chargeTx(sagaId, userId, amount)),
+    createUser: (userId) => group.run(() => void insertUser.run(userId)),
+    findCredit: (userId) => group.run(() => selectCredit.get(userId)),
+    addFunds: (userId, amount, opId) => group.run(() => addFundsTx(userId, amount, opId)),
+    pay: (userId, amount, opId) => group.run(() => payTx(userId, amount, opId)),
+    batchInit: (n, startingMoney) => group.run(() => batchInitTx(n, startingMoney)),
+    charge: (sagaId, userId, amount) => group.run(() => chargeTx(sagaId, userId, amount)),
     // User and amount are those of the charge; the record says what was really taken.
-    refund: (sagaId, _userId, _amount) => settle(() => refundTx(sagaId)),
-    close: () => settle(() => void db.close()),
+    refund: (sagaId, _userId, _amount) => group.run(() => refundTx(sagaId)),
+    close: () => group.close(),
   };
 }

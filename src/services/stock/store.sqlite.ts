@@ -4,7 +4,14 @@
  */
 import { aggregate, decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
-import { addWithin, opRecords, openDatabase, sagaRecords, settle, type Attempt } from '../../lib/sqlite.js';
+import {
+  addWithin,
+  groupCommit,
+  opRecords,
+  openDatabase,
+  sagaRecords,
+  type Attempt,
+} from '../../lib/sqlite.js';
 import type { Item, StockStore } from './store.js';
 
 export interface SqliteStockOptions {
@@ -15,6 +22,7 @@ export interface SqliteStockOptions {
 /** `file` is a path, or ':memory:' for a private throwaway database. */
 export function openSqliteStockStore(file: string, options: SqliteStockOptions): StockStore {
   const db = openDatabase(file);
+  const group = groupCommit(db);
   db.exec(`CREATE TABLE IF NOT EXISTS items (
     item_id TEXT PRIMARY KEY, stock INTEGER NOT NULL, price INTEGER NOT NULL
   ) WITHOUT ROWID`);
@@ -90,14 +98,14 @@ export function openSqliteStockStore(file: string, options: SqliteStockOptions):
   });
 
   return {
-    createItem: (itemId, price) => settle(() => void insertItem.run(itemId, price)),
-    findItem: (itemId) => settle(() => selectItem.get(itemId)),
-    add: (itemId, amount, opId) => settle(() => addTx(itemId, amount, opId)),
-    subtract: (itemId, amount, opId) => settle(() => subtractTx(itemId, amount, opId)),
-    batchInit: (n, startingStock, price) => settle(() => batchInitTx(n, startingStock, price)),
-    reserve: (sagaId, lines) => settle(() => reserveTx(sagaId, lines)),
+    createItem: (itemId, price) => group.run(() => void insertItem.run(itemId, price)),
+    findItem: (itemId) => group.run(() => selectItem.get(itemId)),
+    add: (itemId, amount, opId) => group.run(() => addTx(itemId, amount, opId)),
+    subtract: (itemId, amount, opId) => group.run(() => subtractTx(itemId, amount, opId)),
+    batchInit: (n, startingStock, price) => group.run(() => batchInitTx(n, startingStock, price)),
+    reserve: (sagaId, lines) => group.run(() => reserveTx(sagaId, lines)),
     // The lines are those of the reservation; the record says what was really taken.
-    release: (sagaId, _lines) => settle(() => releaseTx(sagaId)),
-    close: () => settle(() => void db.close()),
+    release: (sagaId, _lines) => group.run(() => releaseTx(sagaId)),
+    close: () => group.close(),
   };
 }

@@ -25,6 +25,19 @@ export const COUNT = { type: 'string', pattern: '^(0|[1-9][0-9]{0,15})$' } as co
 /** Client-chosen Idempotency-Key header on non-idempotent stock and payment calls. */
 export const IDEMPOTENCY_KEY = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,128}$' } as const;
 
+/** The route schema of path parameters: all required, each a string checked by its pattern. */
+export function pathParams(properties: Record<string, typeof ID | typeof AMOUNT | typeof COUNT>) {
+  return { type: 'object', required: Object.keys(properties), properties } as const;
+}
+
+export interface IdempotencyHeaders {
+  'idempotency-key'?: string;
+}
+export const IDEMPOTENCY_HEADERS = {
+  type: 'object',
+  properties: { 'idempotency-key': IDEMPOTENCY_KEY },
+} as const;
+
 /** Largest n a batch_init accepts: beyond it one request would hold the store for seconds. */
 export const MAX_BATCH = 1_000_000;
 

@@ -1,12 +1,12 @@
 /** The order service's public API (ARCHITECTURE §1). */
 import { randomInt, randomUUID } from 'node:crypto';
-import { AMOUNT, ID, MAX_BATCH, amount, sendOutcome, type App } from '../../lib/http.js';
+import { AMOUNT, ID, MAX_BATCH, amount, pathParams, sendOutcome, type App } from '../../lib/http.js';
 import { MAX_AMOUNT, refused } from '../../lib/outcome.js';
 import type { PriceLookup } from './price.js';
 import type { Checkout } from './saga.js';
 import type { NewOrder, OrderStore } from './store.js';
 
-const orderParams = { type: 'object', required: ['order_id'], properties: { order_id: ID } } as const;
+const orderParams = pathParams({ order_id: ID });
 const orderResponse = {
   type: 'object',
   properties: {
@@ -32,7 +32,7 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
     '/orders/create/:user_id',
     {
       schema: {
-        params: { type: 'object', required: ['user_id'], properties: { user_id: ID } },
+        params: pathParams({ user_id: ID }),
         response: { 200: { type: 'object', properties: { order_id: { type: 'string' } } } },
       },
     },
@@ -63,11 +63,7 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
     '/orders/addItem/:order_id/:item_id/:quantity',
     {
       schema: {
-        params: {
-          type: 'object',
-          required: ['order_id', 'item_id', 'quantity'],
-          properties: { order_id: ID, item_id: ID, quantity: AMOUNT },
-        },
+        params: pathParams({ order_id: ID, item_id: ID, quantity: AMOUNT }),
       },
     },
     async (request, reply) => {
@@ -96,11 +92,7 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
     '/orders/batch_init/:n/:n_items/:n_users/:item_price',
     {
       schema: {
-        params: {
-          type: 'object',
-          required: ['n', 'n_items', 'n_users', 'item_price'],
-          properties: { n: AMOUNT, n_items: AMOUNT, n_users: AMOUNT, item_price: AMOUNT },
-        },
+        params: pathParams({ n: AMOUNT, n_items: AMOUNT, n_users: AMOUNT, item_price: AMOUNT }),
       },
     },
     async (request) => {

@@ -4,11 +4,13 @@ import {
   AMOUNT,
   COUNT,
   ID,
-  IDEMPOTENCY_KEY,
+  IDEMPOTENCY_HEADERS,
   MAX_BATCH,
   amount,
+  pathParams,
   sendOutcome,
   type App,
+  type IdempotencyHeaders,
 } from '../../lib/http.js';
 import type { PaymentStore } from './store.js';
 
@@ -18,24 +20,13 @@ interface UserParams {
 interface AmountParams extends UserParams {
   amount: string;
 }
-interface Headers {
-  'idempotency-key'?: string;
-}
-
-const userParams = { type: 'object', required: ['user_id'], properties: { user_id: ID } } as const;
-const amountParams = {
-  type: 'object',
-  required: ['user_id', 'amount'],
-  properties: { user_id: ID, amount: AMOUNT },
-} as const;
-const idempotencyHeaders = { type: 'object', properties: { 'idempotency-key': IDEMPOTENCY_KEY } } as const;
 
 export function paymentRoutes(app: App, store: PaymentStore): void {
   app.get<{ Params: UserParams }>(
     '/payment/find_user/:user_id',
     {
       schema: {
-        params: userParams,
+        params: pathParams({ user_id: ID }),
         response: {
           200: {
             type: 'object',
@@ -52,9 +43,9 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     },
   );
 
-  app.post<{ Params: AmountParams; Headers: Headers }>(
+  app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
     '/payment/add_funds/:user_id/:amount',
-    { schema: { params: amountParams, headers: idempotencyHeaders } },
+    { schema: { params: pathParams({ user_id: ID, amount: AMOUNT }), headers: IDEMPOTENCY_HEADERS } },
     async (request, reply) => {
       const { user_id: userId } = request.params;
       const value = amount(request.params.amount, 'amount');
@@ -63,9 +54,9 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     },
   );
 
-  app.post<{ Params: AmountParams; Headers: Headers }>(
+  app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
     '/payment/pay/:user_id/:amount',
-    { schema: { params: amountParams, headers: idempotencyHeaders } },
+    { schema: { params: pathParams({ user_id: ID, amount: AMOUNT }), headers: IDEMPOTENCY_HEADERS } },
     async (request, reply) => {
       const { user_id: userId } = request.params;
       const value = amount(request.params.amount, 'amount');
@@ -88,11 +79,7 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     '/payment/batch_init/:n/:starting_money',
     {
       schema: {
-        params: {
-          type: 'object',
-          required: ['n', 'starting_money'],
-          properties: { n: AMOUNT, starting_money: COUNT },
-        },
+        params: pathParams({ n: AMOUNT, starting_money: COUNT }),
       },
     },
     async (request) => {

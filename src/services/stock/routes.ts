@@ -4,11 +4,13 @@ import {
   AMOUNT,
   COUNT,
   ID,
-  IDEMPOTENCY_KEY,
+  IDEMPOTENCY_HEADERS,
   MAX_BATCH,
   amount,
+  pathParams,
   sendOutcome,
   type App,
+  type IdempotencyHeaders,
 } from '../../lib/http.js';
 import type { StockStore } from './store.js';
 
@@ -18,24 +20,13 @@ interface ItemParams {
 interface AmountParams extends ItemParams {
   amount: string;
 }
-interface Headers {
-  'idempotency-key'?: string;
-}
-
-const itemParams = { type: 'object', required: ['item_id'], properties: { item_id: ID } } as const;
-const amountParams = {
-  type: 'object',
-  required: ['item_id', 'amount'],
-  properties: { item_id: ID, amount: AMOUNT },
-} as const;
-const idempotencyHeaders = { type: 'object', properties: { 'idempotency-key': IDEMPOTENCY_KEY } } as const;
 
 export function stockRoutes(app: App, store: StockStore): void {
   app.get<{ Params: ItemParams }>(
     '/stock/find/:item_id',
     {
       schema: {
-        params: itemParams,
+        params: pathParams({ item_id: ID }),
         response: {
           200: {
             type: 'object',
@@ -52,9 +43,9 @@ export function stockRoutes(app: App, store: StockStore): void {
   );
 
   for (const op of ['add', 'subtract'] as const) {
-    app.post<{ Params: AmountParams; Headers: Headers }>(
+    app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
       `/stock/${op}/:item_id/:amount`,
-      { schema: { params: amountParams, headers: idempotencyHeaders } },
+      { schema: { params: pathParams({ item_id: ID, amount: AMOUNT }), headers: IDEMPOTENCY_HEADERS } },
       async (request, reply) => {
         const { item_id: itemId } = request.params;
         const value = amount(request.params.amount, 'amount');
@@ -71,7 +62,7 @@ export function stockRoutes(app: App, store: StockStore): void {
     '/stock/item/create/:price',
     {
       schema: {
-        params: { type: 'object', required: ['price'], properties: { price: AMOUNT } },
+        params: pathParams({ price: AMOUNT }),
         response: { 200: { type: 'object', properties: { item_id: { type: 'string' } } } },
       },
     },
@@ -86,11 +77,7 @@ export function stockRoutes(app: App, store: StockStore): void {
     '/stock/batch_init/:n/:starting_stock/:item_price',
     {
       schema: {
-        params: {
-          type: 'object',
-          required: ['n', 'starting_stock', 'item_price'],
-          properties: { n: AMOUNT, starting_stock: COUNT, item_price: AMOUNT },
-        },
+        params: pathParams({ n: AMOUNT, starting_stock: COUNT, item_price: AMOUNT }),
       },
     },
     async (request) => {

@@ -83,6 +83,13 @@ export async function runService(
   metrics.gauge('redis_wait_shortfalls_total', 'WAITs that reached fewer replicas than asked.', () => {
     return durable.stats().shortfalls;
   });
+  metrics.gauge(
+    'redis_wait_lost_total',
+    'Write batches re-run because their connection closed before WAIT.',
+    () => {
+      return durable.stats().lost;
+    },
+  );
   for (const key of Object.keys(BUS_STATS) as (keyof RabbitBusStats)[]) {
     const name = `bus_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
     metrics.gauge(name, BUS_STATS[key], () => bus.stats()[key]);

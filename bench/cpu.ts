@@ -37,8 +37,11 @@ function allStats(): Map<number, Stat> {
   return stats;
 }
 
-/** The pid and every descendant of it found in `stats`. */
-function family(root: number, stats: ReadonlyMap<number, Stat>): number[] {
+/**
+ * The pid and its descendants found in `stats`, except subtrees rooted at another measured
+ * process (`roots`): a supervisor is charged for itself, not for the components it started.
+ */
+function family(root: number, stats: ReadonlyMap<number, Stat>, roots: ReadonlySet<number>): number[] {
   const children = new Map<number, number[]>();
   for (const [pid, stat] of stats) {
     const list = children.get(stat.ppid) ?? [];
@@ -51,7 +54,7 @@ function family(root: number, stats: ReadonlyMap<number, Stat>): number[] {
     const pid = todo.pop() as number; // length checked above
     if (!stats.has(pid)) continue;
     found.push(pid);
-    todo.push(...(children.get(pid) ?? []));
+    todo.push(...(children.get(pid) ?? []).filter((child) => !roots.has(child)));
   }
   return found;
 }
@@ -79,10 +82,11 @@ type Snapshot = Map<string, Map<number, number>>;
 
 function snapshot(pids: Readonly<Record<string, number>>): Snapshot {
   const stats = allStats();
+  const roots = new Set(Object.values(pids));
   const snap: Snapshot = new Map();
   for (const [name, root] of Object.entries(pids)) {
     const ticks = new Map<number, number>();
-    for (const pid of family(root, stats)) ticks.set(pid, stats.get(pid)?.ticks ?? 0);
+    for (const pid of family(root, stats, roots)) ticks.set(pid, stats.get(pid)?.ticks ?? 0);
     snap.set(name, ticks);
   }
   return snap;
@@ -135,7 +139,7 @@ const CORES = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu[0-9]+$/
 export function rssMb(root: number): number {
   const stats = allStats();
   let kb = 0;
-  for (const pid of family(root, stats)) {
+  for (const pid of family(root, stats, new Set())) {
     try {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       kb += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);

@@ -50,6 +50,32 @@ const CLUSTER_CLI = resolve('dist/cluster/cli.js');
 const NOOP = resolve('bench/noop-server.ts');
 const run = promisify(execFile);
 
+/**
+ * `--cpu-prof` is refused in NODE_OPTIONS, which is how flags reach the cluster's services:
+ * there a preloaded module profiles through the inspector instead and writes the profile on
+ * exit, named like --cpu-prof's (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile).
+ */
+const PROFILER = `import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
+const session = new Session();
+session.connect();
+session.post('Profiler.enable');
+session.post('Profiler.setSamplingInterval', { interval: 250 });
+session.post('Profiler.start');
+process.on('exit', () => {
+  // A session on its own thread answers synchronously, so this completes before exit.
+  session.post('Profiler.stop', (error, result) => {
+    if (!error) writeFileSync(DIR + '/CPU.0.0.' + process.pid + '.0.001.cpuprofile', JSON.stringify(result.profile));
+  });
+});
+`;
+
+function profilerPreload(dir: string): string {
+  const file = join(dir, 'profiler.mjs');
+  writeFileSync(file, PROFILER.replace('DIR', JSON.stringify(dir)));
+  return file;
+}
+
 function profileFlags(dir: string | undefined): string[] {
   return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'];
 }
@@ -170,8 +196,9 @@ async function startCluster(opts: StartOptions): Promise<Running> {
   const clusterDir = join(dir, 'cluster');
   const env = { ...process.env, GATEWAY_PORT: '0', LOG_LEVEL: 'warn' };
   const args = [CLUSTER_CLI, 'up', '--dir', clusterDir];
-  if (opts.profileDir !== undefined)
-    args.push('--env', `NODE_OPTIONS=${profileFlags(opts.profileDir).join(' ')}`);
+  if (opts.profileDir !== undefined) {
+    args.push('--env', `NODE_OPTIONS=--import ${profilerPreload(opts.profileDir)}`);
+  }
   const down = async (): Promise<void> => {
     await run(process.execPath, [CLUSTER_CLI, 'down', '--dir', clusterDir], { env, timeout: 180_000 });
   };

@@ -7,7 +7,6 @@
  * Compensate: release and refund, re-sent until acknowledged, then ABORTED. Every transition
  * is a CAS at the owner's epoch, so an owner that lost its lease cannot write.
  */
-import { randomUUID } from 'node:crypto';
 import type { Bus, Commands, Participant, Reply } from '../../bus/bus.js';
 import type { SagaTiming } from '../../lib/config.js';
 import { aggregate } from '../../lib/items.js';
@@ -15,6 +14,7 @@ import type { Log } from '../../lib/log.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import { backoff, sleep } from '../../lib/time.js';
 import { keepLease, type Lease } from './lease.js';
+import { newSagaId } from './saga-id.js';
 import type { OrderStore, Saga } from './store.js';
 
 export interface CheckoutDeps {
@@ -68,7 +68,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     const now = Date.now();
     const begin = await persist('begin', () =>
       store.beginCheckout(orderId, {
-        sagaId: randomUUID(),
+        sagaId: newSagaId(),
         owner,
         leaseUntil: now + timing.leaseMs,
         deadline: now + timing.deadlineMs,

@@ -11,6 +11,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, stopCluster, type Cluster } from '../chaos/cluster.js';
 import { killFault, pauseFault, type Fault } from '../chaos/faults.js';
+import { check, formatReport } from '../chaos/checker.js';
+import { fuzz, prepareTargets } from '../chaos/fuzzer.js';
+import { newLedger } from '../chaos/ledger.js';
+import { createRecorder } from '../chaos/recorder.js';
 import { formatErrors, formatTable, rowOf } from '../chaos/report.js';
 import { runScenario } from '../chaos/scenario.js';
 import { consistencyWorkload, mixedWorkload, type Workload } from '../chaos/workloads.js';
@@ -46,6 +50,25 @@ async function survives(workload: Workload, fault: Fault): Promise<void> {
   expect(row.serverErrors).toBe(0);
   expect(row.unresolved).toBe(0);
 }
+
+describe('gateway under bad requests', () => {
+  it('answers the bare service prefixes with a 4xx, not a redirect', async () => {
+    const url = theCluster().url;
+    for (const path of ['/orders', '/stock', '/payment', '/orders?x=1']) {
+      const response = await fetch(`${url}${path}`, { redirect: 'manual' });
+      expect(response.status, path).toBe(404);
+    }
+  });
+
+  it('answers 3000 random bad requests through nginx with 4xx and changes nothing', async () => {
+    const ledger = newLedger(theCluster().url);
+    const rec = createRecorder(ledger, { connections: 32, timeoutMs: 10_000 });
+    await fuzz(rec, await prepareTargets(rec), 3000, 32);
+    rec.close();
+    const report = await check(ledger, { settleMs: 20_000, unfinished: theCluster().unfinished });
+    expect(report.violations, formatReport(report)).toEqual([]);
+  }, 120_000);
+});
 
 describe('chaos (short)', () => {
   it('keeps the consistency scenario exact when an order replica is SIGKILLed', async () => {

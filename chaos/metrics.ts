@@ -3,9 +3,11 @@
  * failed once the fault began, and how long throughput took to come back.
  *
  * Throughput counts useful answers (200, or a refusal for short stock or credit) per 100 ms.
- * Baseline: the rate over the 3 s before the fault. Recovery time: from the fault to the end
- * of the last 1 s window whose rate was under half the baseline (0 if none was), looking only
- * until 95 % of the run's useful answers were in (the load's own tail is not a fault).
+ * Baseline: the rate over the 3 s before the fault. Recovery time: from the fault to the
+ * start of the first 1 s window back at half the baseline or more (its first 100 ms too),
+ * after the first window under it (0 when throughput never fell under half). Only the time until 95 % of the run's
+ * useful answers were in is looked at: the load's own tail is not a fault. The rate from
+ * recovery to that point, over the baseline, tells whether it came back fully.
  */
 import type { Attempt, Entry, Ledger } from './ledger.js';
 
@@ -37,6 +39,8 @@ export interface RunMetrics {
   recoveryMs: number | undefined;
   /** False when throughput was still under half the baseline when the load ended. */
   recovered: boolean;
+  /** Throughput from recovery until the load's tail, over the baseline. */
+  afterRatio: number | undefined;
   durationMs: number;
   /** Useful answers in each second of the run, for a look at the dip. */
   perSecond: number[];
@@ -86,6 +90,7 @@ export function measure(ledger: Ledger, runStart: number, faultAt: number | unde
   let baselinePerSec = 0;
   let recoveryMs: number | undefined;
   let recovered = true;
+  let afterRatio: number | undefined;
   if (faultAt !== undefined) {
     const faultBucket = Math.floor((faultAt - runStart) / BUCKET_MS);
     const from = Math.max(0, faultBucket - 30);
@@ -93,14 +98,25 @@ export function measure(ledger: Ledger, runStart: number, faultAt: number | unde
     const before = buckets.slice(from, faultBucket).reduce((a, b) => a + b, 0);
     baselinePerSec = span > 0 ? (before * 1000) / (span * BUCKET_MS) : 0;
     const t95 = useful[Math.floor(useful.length * 0.95)] ?? end;
-    const lastBucket = Math.floor((t95 - runStart) / BUCKET_MS) - WINDOW_BUCKETS;
-    let lastDipEnd: number | undefined;
-    for (let b = faultBucket; b <= lastBucket; b++) {
-      if (rate(b) < baselinePerSec / 2) lastDipEnd = b + WINDOW_BUCKETS;
+    const tailBucket = Math.floor((t95 - runStart) / BUCKET_MS);
+    const lastWindow = tailBucket - WINDOW_BUCKETS;
+    const half = baselinePerSec / 2;
+    let back = faultBucket;
+    let dip: number | undefined;
+    for (let b = faultBucket; b <= lastWindow && dip === undefined; b++) if (rate(b) < half) dip = b;
+    if (dip !== undefined) {
+      back = dip + 1;
+      // Back when the next second runs at half the baseline and its first 100 ms already do.
+      const resumed = (b: number): boolean =>
+        rate(b) >= half && ((buckets[b] ?? 0) * 1000) / BUCKET_MS >= half;
+      while (back <= lastWindow && !resumed(back)) back++;
+      recovered = back <= lastWindow;
     }
-    recoveryMs = lastDipEnd === undefined ? 0 : Math.max(0, runStart + lastDipEnd * BUCKET_MS - faultAt);
-    // Still in a dip at the last window looked at: the load ended before throughput came back.
-    recovered = lastBucket < faultBucket || rate(lastBucket) >= baselinePerSec / 2;
+    recoveryMs = dip === undefined ? 0 : Math.max(0, runStart + back * BUCKET_MS - faultAt);
+    const after = buckets.slice(back, tailBucket).reduce((a, b) => a + b, 0);
+    const seconds = ((tailBucket - back) * BUCKET_MS) / 1000;
+    afterRatio =
+      recovered && seconds >= 1 && baselinePerSec > 0 ? after / seconds / baselinePerSec : undefined;
   } else {
     baselinePerSec = useful.length / Math.max(0.001, (end - runStart) / 1000);
   }
@@ -117,6 +133,7 @@ export function measure(ledger: Ledger, runStart: number, faultAt: number | unde
     baselinePerSec: Math.round(baselinePerSec),
     recoveryMs,
     recovered,
+    afterRatio,
     durationMs: end - runStart,
     perSecond: Array.from({ length: Math.ceil(buckets.length / 10) }, (_, i) =>
       buckets.slice(i * 10, i * 10 + 10).reduce((a, b) => a + b, 0),

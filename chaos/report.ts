@@ -16,6 +16,8 @@ export interface Row {
   unresolved: number;
   recoverySeconds: number | null;
   recovered: boolean;
+  /** Throughput after recovery over the one before the fault. */
+  afterRatio: number | null;
   baselinePerSec: number;
   checkouts: number;
   requests: number;
@@ -45,6 +47,7 @@ export function rowOf(result: ScenarioResult, takeovers?: number): Row {
     unresolved: m.unresolved,
     recoverySeconds: m.recoveryMs === undefined ? null : Math.round(m.recoveryMs / 100) / 10,
     recovered: m.recovered,
+    afterRatio: m.afterRatio === undefined ? null : Math.round(m.afterRatio * 100) / 100,
     baselinePerSec: m.baselinePerSec,
     checkouts: result.checkouts,
     requests: m.requests,
@@ -67,6 +70,7 @@ const HEADER = [
   'failed during fault',
   'unresolved',
   'recovery s',
+  'after/before',
   'baseline/s',
   'checkouts',
   'run s',
@@ -86,6 +90,7 @@ function cells(row: Row): string[] {
     String(row.failedDuringFault),
     String(row.unresolved),
     recovery,
+    row.afterRatio === null ? '-' : `${Math.round(row.afterRatio * 100)} %`,
     String(row.baselinePerSec),
     String(row.checkouts),
     String(row.durationSeconds),

@@ -7,7 +7,7 @@
  *   npm run chaos -- --dir .cluster       use the cluster already running there (left running)
  *   npm run chaos -- --url http://...     any deployment, no faults (workloads + fuzz only)
  *   options: --scenarios consistency,mixed  --faults order-1,rabbitmq (substrings)  --quick
- *            --no-fuzz  --no-baseline  --untouched 0.1 (share of untouched batch ids checked
+ *            --no-fuzz  --no-baseline  --keep-ledgers  --untouched 0.1 (share of untouched batch ids checked
  *            after a fault; the run without a fault checks all)
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     'no-fuzz': { type: 'boolean', default: false },
     'no-baseline': { type: 'boolean', default: false },
     untouched: { type: 'string', default: '0.1' },
+    'keep-ledgers': { type: 'boolean', default: false },
   },
 });
 
@@ -89,7 +90,7 @@ async function runAll(url: string, cluster: Cluster | undefined, stamp: string):
       console.log(
         `prepare ${row.prepareSeconds} s, run ${row.durationSeconds} s, check ${row.checkSeconds} s`,
       );
-      if (result.violations > 0 || row.serverErrors > 0) {
+      if (values['keep-ledgers'] || result.violations > 0 || row.serverErrors > 0) {
         const file = join(RESULTS, `ledger-${stamp}-${workload.name}-${row.fault.replace(/\W+/g, '_')}.json`);
         saveLedger(file, result.ledger);
         console.log(`ledger kept in ${file}`);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, subsetSums } from '../chaos/invariants.js';
 import { newLedger, type Answer, type Entry, type Ledger, type Op } from '../chaos/ledger.js';
+import { measure } from '../chaos/metrics.js';
 import type { Snapshot } from '../chaos/snapshot.js';
 
 function entry(op: Op, ...statuses: Answer[]): Entry {
@@ -134,5 +135,40 @@ describe('invariant checker', () => {
     expect(subsetSums(5, [2, 3, 9])).toBe(true);
     expect(subsetSums(-4, [2, -4, 9])).toBe(true);
     expect(subsetSums(6, [2, 3, 9])).toBe(false);
+  });
+});
+
+describe('chaos metrics', () => {
+  /** 100 useful answers a second from 0 to 10 s, none from `gapFrom` to `gapTo`, one 502 in the gap. */
+  function run(gapFrom: number, gapTo: number): Ledger {
+    const ledger = newLedger('http://x');
+    for (let t = 0; t < 10_000; t += 10) {
+      if (t >= gapFrom && t < gapTo) continue;
+      ledger.requests.push(entry({ op: 'read', method: 'GET', path: '/x' }, 200));
+      const last = ledger.requests[ledger.requests.length - 1];
+      if (last) last.tries = [{ status: 200, start: t, end: t }];
+    }
+    ledger.requests.push({
+      op: 'pay',
+      user: 'u',
+      amount: 1,
+      tries: [{ status: 502, start: gapFrom, end: gapFrom + 5 }],
+    });
+    return ledger;
+  }
+
+  it('measures the time from the fault until throughput is back', () => {
+    const m = measure(run(4000, 6500), 0, 3800);
+    expect(m.baselinePerSec).toBe(100);
+    expect(m.recoveryMs).toBe(2700);
+    expect(m.recovered).toBe(true);
+    expect(m.afterRatio).toBeCloseTo(1, 1);
+    expect(m.serverErrors).toBe(1);
+    expect(m.failedDuringFault).toBe(1);
+  });
+
+  it('reports no recovery time when throughput never fell', () => {
+    const m = measure(run(4000, 4100), 0, 3800);
+    expect(m.recoveryMs).toBe(0);
   });
 });

@@ -108,6 +108,7 @@ const STARTING_STOCK = 2;
 const STARTING_CREDIT = 50;
 
 export function mixedWorkload({ entities, orders, workers, seed = 1 }: MixedOptions): Workload {
+  if (orders > entities) throw new Error(`mixed: ${orders} orders to check out, only ${entities} created`);
   const random = seeded(seed);
   const pick = (): string => String(Math.floor(random() * entities));
   const upTo = (n: number): number => 1 + Math.floor(random() * n);

@@ -22,6 +22,8 @@ export interface Meta {
   /** /proc/loadavg (1, 5, 15 min) before the run and after it. */
   loadBefore: [number, number, number];
   loadAfter: [number, number, number];
+  /** `--env` given to the service processes (empty: their defaults). */
+  serviceEnv: Record<string, string>;
   /** The system's processes at the start, by name (to name the profiles of `--profile`). */
   pids: Record<string, number>;
 }
@@ -34,7 +36,7 @@ export interface Report {
   goals: Goal[];
 }
 
-const pct = (ratio: number): string => `${Math.round(ratio * 1000) / 10} %`;
+const pct = (ratio: number): string => (ratio > 0 ? `${Math.round(ratio * 1000) / 10} %` : '—');
 
 export function evaluateGoals(
   target: TargetName,
@@ -46,7 +48,8 @@ export function evaluateGoals(
   const goals: Goal[] = [];
   const committed = find('committed');
   const want = target === 'embedded' ? 0.5 : 0.25;
-  if (committed) {
+  const withCeiling = scenarios.some((s) => s.id === 'ceiling');
+  if (committed && withCeiling) {
     goals.push({
       goal: `committed checkouts >= ${want * 100} % of the ceiling`,
       value: pct(committed.ratio),
@@ -54,7 +57,7 @@ export function evaluateGoals(
     });
   }
   const repeat = find('repeat');
-  if (repeat)
+  if (repeat && withCeiling)
     goals.push({
       goal: 'repeat checkouts >= 70 % of the ceiling',
       value: pct(repeat.ratio),
@@ -103,7 +106,8 @@ export function markdown(report: Report): string {
   const lines = [
     `### ${meta.target}${meta.quick ? ' (quick)' : ''} — ${meta.startedAt}`,
     '',
-    `Commit ${meta.commit}, Node ${meta.node}, ${meta.cores} cores, load average ${meta.loadBefore.join(' ')} ` +
+    `Commit ${meta.commit}${Object.keys(meta.serviceEnv).length > 0 ? ` with ${JSON.stringify(meta.serviceEnv)}` : ''}, ` +
+      `Node ${meta.node}, ${meta.cores} cores, load average ${meta.loadBefore.join(' ')} ` +
       `before and ${meta.loadAfter.join(' ')} after; wrk ${settings.threads} threads × ${settings.connections} ` +
       `connections, ${settings.seconds} s per run (${settings.pointSeconds} s per point operation, ` +
       `${settings.latencySeconds} s per open-loop level).`,

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --target embedded|cluster] [--quick] [--out DIR] [--profile DIR] [--only G,G]`
+ * `npm run bench [-- --target embedded|cluster] [--quick] [--out DIR] [--profile DIR] [--only G,G]
+ *   [--env K=V]...]`
  *
  * Starts the target and its ceiling, runs every scenario (bench/scenarios.ts) with wrk and the
  * open-loop generator over loopback, stops everything it started, and writes
@@ -7,7 +8,8 @@
  * those). `--quick` runs each scenario for about a second on small data: a smoke test for CI.
  * `--profile DIR` starts the service processes under `node --cpu-prof` (bench/profile.ts reads
  * the profiles). `--only ceiling,committed` runs some scenario groups (for profiling and
- * before/after comparisons; repeat and latency need committed and run it too).
+ * before/after comparisons; repeat and latency need committed and run it too). `--env K=V`
+ * (repeatable) sets a variable on every service process, e.g. AMQP_BATCHES_IN_FLIGHT=1.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'bench/results' },
       profile: { type: 'string' },
       only: { type: 'string' },
+      env: { type: 'string', multiple: true },
     },
   });
   if (values.target !== 'embedded' && values.target !== 'cluster') {
@@ -93,6 +96,12 @@ async function main(): Promise<void> {
     }
   }
   const settings = values.quick ? QUICK : FULL;
+  const serviceEnv: Record<string, string> = {};
+  for (const pair of values.env ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--env wants K=V, got ${pair}`);
+    serviceEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
   const out = resolve(values.out);
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   mkdirSync(out, { recursive: true });
@@ -101,7 +110,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadBefore = loadAverage();
   console.log(`bench ${targetName}${settings.quick ? ' --quick' : ''}: load average ${loadBefore.join(' ')}`);
-  const target: Running = await startTarget(targetName, { profileDir });
+  const target: Running = await startTarget(targetName, { profileDir, serviceEnv });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= target.stop());
   const onSignal = (): void => {
@@ -128,6 +137,7 @@ async function main(): Promise<void> {
       cores: availableParallelism(),
       loadBefore,
       loadAfter: loadAverage(),
+      serviceEnv,
       pids,
     },
     settings,

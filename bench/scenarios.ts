@@ -41,7 +41,7 @@ export interface ScenarioResult {
   title: string;
   load: LoadResult;
   cpu: CpuUsage;
-  /** Throughput ÷ the ceiling's throughput in the same run. */
+  /** Throughput ÷ the ceiling's throughput in the same run; 0 when the ceiling did not run. */
   ratio: number;
   /** CPU time of the system's processes (not the generator) per completed request. */
   cpuUsPerRequest: number;
@@ -104,7 +104,7 @@ export async function runScenarios(
       title,
       load,
       cpu,
-      ratio: ceiling > 0 ? Math.round((load.throughput / ceiling) * 1000) / 1000 : 1,
+      ratio: id === 'ceiling' ? 1 : ceiling > 0 ? Math.round((load.throughput / ceiling) * 1000) / 1000 : 0,
       cpuUsPerRequest:
         load.requests > 0 ? Math.round(((systemCpu / 100) * load.seconds * 1e6) / load.requests) : 0,
       window: { startUs, endUs },

@@ -42,6 +42,8 @@ export interface Running {
 export interface StartOptions {
   /** Directory for node --cpu-prof output of the service processes; none when undefined. */
   profileDir: string | undefined;
+  /** Extra environment of every service process (`--env K=V`), e.g. AMQP_BATCHES_IN_FLIGHT. */
+  serviceEnv: Record<string, string>;
 }
 
 const HOST = '127.0.0.1';
@@ -132,6 +134,7 @@ async function startEmbedded(opts: StartOptions): Promise<Running> {
     PORT: '0',
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
+    ...opts.serviceEnv,
   }).catch(async (error: unknown) => {
     await stopChild(ceiling.child);
     throw error;
@@ -199,6 +202,7 @@ async function startCluster(opts: StartOptions): Promise<Running> {
   if (opts.profileDir !== undefined) {
     args.push('--env', `NODE_OPTIONS=--import ${profilerPreload(opts.profileDir)}`);
   }
+  for (const [name, value] of Object.entries(opts.serviceEnv)) args.push('--env', `${name}=${value}`);
   const down = async (): Promise<void> => {
     await run(process.execPath, [CLUSTER_CLI, 'down', '--dir', clusterDir], { env, timeout: 180_000 });
   };

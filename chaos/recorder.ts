@@ -56,7 +56,10 @@ function errorOf(body: unknown): string | undefined {
     const error = body.error;
     return typeof error === 'string' ? error.slice(0, 120) : undefined;
   }
-  return typeof body === 'string' && body !== '' ? body.slice(0, 120) : undefined;
+  if (typeof body !== 'string' || body === '') return undefined;
+  // nginx's own error pages are HTML: their title says it all.
+  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1];
+  return (title ?? body).replace(/\s+/g, ' ').trim().slice(0, 120);
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -3,6 +3,7 @@
  * labelled with a 3×5 bitmap font, and encoded with node:zlib (deflate and crc32).
  */
 import { crc32, deflateSync } from 'node:zlib';
+import type { Report } from './report.js';
 
 export interface Series {
   label: string;
@@ -40,7 +41,7 @@ const GLYPHS: Record<string, string[]> = {
   i: ['.#.', '...', '.#.', '.#.', '.#.'],
   k: ['#..', '#.#', '##.', '#.#', '#.#'],
   l: ['##.', '.#.', '.#.', '.#.', '###'],
-  m: ['...', '##.', '###', '#.#', '#.#'],
+  m: ['...', '###', '###', '#.#', '#.#'],
   n: ['...', '##.', '#.#', '#.#', '#.#'],
   o: ['...', '###', '#.#', '#.#', '###'],
   p: ['...', '###', '#.#', '###', '#..'],
@@ -197,4 +198,21 @@ export function lineChart(opts: { title: string; xLabel: string; yLabel: string;
     });
   }
   return canvas.png();
+}
+
+/** The report's plot: p50, p90 and p99 of the open-loop runs against their offered rate. */
+export function latencyPlot(report: Report): Buffer {
+  const open = report.scenarios.filter((s) => s.load.offeredRate !== undefined);
+  const points = (pick: (l: Report['scenarios'][number]['load']['latencyMs']) => number) =>
+    open.map((s) => ({ x: s.load.offeredRate ?? 0, y: pick(s.load.latencyMs) }));
+  return lineChart({
+    title: `${report.meta.target} committed checkouts latency ms vs offered req/s`,
+    xLabel: 'offered load req/s',
+    yLabel: 'latency ms',
+    series: [
+      { label: 'p50', color: [31, 119, 180], points: points((l) => l.p50) },
+      { label: 'p90', color: [255, 127, 14], points: points((l) => l.p90) },
+      { label: 'p99', color: [214, 39, 40], points: points((l) => l.p99) },
+    ],
+  });
 }

@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAverage } from './cpu.js';
-import { lineChart } from './plot.js';
+import { latencyPlot } from './plot.js';
 import { evaluateGoals, markdown, type Report } from './report.js';
 import { GROUPS, runScenarios, type Group, type Settings } from './scenarios.js';
 import { startTarget, type Running, type TargetName } from './targets.js';
@@ -54,22 +54,6 @@ function commit(): string {
   } catch {
     return 'unknown';
   }
-}
-
-function plot(report: Report): Buffer {
-  const open = report.scenarios.filter((s) => s.load.offeredRate !== undefined);
-  const points = (pick: (l: (typeof open)[number]['load']['latencyMs']) => number) =>
-    open.map((s) => ({ x: s.load.offeredRate ?? 0, y: pick(s.load.latencyMs) }));
-  return lineChart({
-    title: `${report.meta.target} committed checkouts latency ms vs offered req/s`,
-    xLabel: 'offered load req/s',
-    yLabel: 'latency ms',
-    series: [
-      { label: 'p50', color: [31, 119, 180], points: points((l) => l.p50) },
-      { label: 'p90', color: [255, 127, 14], points: points((l) => l.p90) },
-      { label: 'p99', color: [214, 39, 40], points: points((l) => l.p99) },
-    ],
-  });
 }
 
 async function main(): Promise<void> {
@@ -153,7 +137,7 @@ async function main(): Promise<void> {
   const table = markdown(report);
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${base}.md`, table);
-  writeFileSync(`${base}.png`, plot(report));
+  writeFileSync(`${base}.png`, latencyPlot(report));
   for (const ext of ['json', 'md', 'png'])
     copyFileSync(`${base}.${ext}`, join(out, `latest-${targetName}.${ext}`));
   console.log(`\n${table}\nwritten: ${base}.{json,md,png}`);

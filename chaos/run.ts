@@ -1,7 +1,8 @@
 /**
  * `npm run chaos`: every workload under every fault against a local cluster, judged by the
  * invariant checker, then the fuzzer; prints the table and writes it as JSON under
- * chaos/results/ (latest.json and one file per run; the ledger of any run with violations).
+ * chaos/results/: one file per run, latest.json when the run was complete (all workloads and
+ * faults, full sizes), and the ledger of any row with a violation or a 5xx.
  *
  *   npm run chaos                         start a cluster in a temp dir, run all, stop it
  *   npm run chaos -- --dir .cluster       use the cluster already running there (left running)
@@ -154,7 +155,12 @@ async function main(): Promise<number> {
       fuzz: fuzzResult,
     };
     writeFileSync(join(RESULTS, `chaos-${stamp}.json`), JSON.stringify(result, null, 2));
-    writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2));
+    // latest.json is the table the README quotes: only a complete run replaces it.
+    const complete =
+      cluster !== undefined && !values.quick && !values['no-baseline'] && values.faults === undefined;
+    if (complete && values.scenarios === 'consistency,mixed' && fuzzResult !== undefined) {
+      writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2));
+    }
     console.log(`\n${formatTable(rows)}\n\n${formatErrors(rows)}`);
     if (fuzzResult) console.log(`\nfuzz: ${JSON.stringify(fuzzResult)}`);
     const failed =

@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --target embedded|cluster] [--quick] [--out DIR] [--profile DIR] [--only G,G]
- *   [--env K=V]...]`
+ *   [--env K=V]... [--quiet-load N]]`
  *
  * Starts the target and its ceiling, runs every scenario (bench/scenarios.ts) with wrk and the
  * open-loop generator over loopback, stops everything it started, and writes
@@ -10,6 +10,7 @@
  * the profiles). `--only ceiling,committed` runs some scenario groups (for profiling and
  * before/after comparisons; repeat and latency need committed and run it too). `--env K=V`
  * (repeatable) sets a variable on every service process, e.g. AMQP_BATCHES_IN_FLIGHT=1.
+ * `--quiet-load 2` first waits (up to 10 min) for the 1-minute load average to drop below 2.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -56,6 +57,15 @@ function commit(): string {
   }
 }
 
+/** Waits (at most 10 min) until the 1-minute load average is below `below`: the cores are shared. */
+async function waitQuiet(below: number): Promise<void> {
+  const giveUpAt = Date.now() + 600_000;
+  while (loadAverage()[0] >= below && Date.now() < giveUpAt) {
+    console.log(`waiting for a quieter machine: load average ${loadAverage().join(' ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -65,6 +75,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       only: { type: 'string' },
       env: { type: 'string', multiple: true },
+      'quiet-load': { type: 'string' },
     },
   });
   if (values.target !== 'embedded' && values.target !== 'cluster') {
@@ -91,6 +102,7 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 
+  if (values['quiet-load'] !== undefined) await waitQuiet(Number(values['quiet-load']));
   const startedAt = new Date();
   const loadBefore = loadAverage();
   console.log(`bench ${targetName}${settings.quick ? ' --quick' : ''}: load average ${loadBefore.join(' ')}`);

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { probe } from '../src/cluster/health.js';
+import { redisCall, sentinelMasterPort } from '../src/cluster/redis-probe.js';
+import { orderKeys } from '../src/services/order/keys.js';
 import { isAlive } from '../src/cluster/processes.js';
 import { readPlan, readState, type ClusterState, type ComponentState } from '../src/cluster/state.js';
 import { redisLeaseProbe, type UnfinishedProbe } from './checker.js';
@@ -25,6 +27,8 @@ export interface Cluster {
   /** Waits until every component is alive and healthy; answers the names still not, if any. */
   waitHealthy(timeoutMs: number): Promise<string[]>;
   unfinished: UnfinishedProbe;
+  /** True when some unfinished saga is owned by `instance` (read from the order store). */
+  ownsRunningSaga(instance: string): Promise<boolean>;
   /** Lines of the order replicas' logs that match `pattern`, counted now. */
   countInOrderLogs(pattern: RegExp): number;
 }
@@ -67,6 +71,18 @@ export function clusterAt(dir: string, env: Record<string, string> = {}): Cluste
       }
     },
     unfinished: redisLeaseProbe({ sentinelPorts: readPlan(dir).sentinelPorts }),
+    async ownsRunningSaga(instance) {
+      const port = await sentinelMasterPort(readPlan(dir).sentinelPorts, 'order');
+      if (port === undefined) return false;
+      const keys = orderKeys('order:');
+      const ids = await redisCall(port, ['ZRANGE', keys.leases(), '0', '199']);
+      if (!Array.isArray(ids)) return false;
+      for (const id of ids) {
+        if (typeof id !== 'string') continue;
+        if ((await redisCall(port, ['HGET', keys.saga(id), 'owner'])) === instance) return true;
+      }
+      return false;
+    },
     countInOrderLogs(pattern) {
       let count = 0;
       for (const c of state().components.filter((x) => /^order-\d+$/.test(x.name))) {

@@ -1,8 +1,10 @@
 /**
  * The faults the chaos suite injects into a running cluster, each by the cluster's own CLI
- * (`kill NAME`: SIGKILL to the component's process group; the supervisor brings it back) or,
- * for a pause, SIGSTOP and later SIGCONT to the PID in state.json.
+ * (`kill NAME`: SIGKILL to the component's process group; the supervisor brings it back), or
+ * for an order replica (SIGKILL, or SIGSTOP and later SIGCONT) to the PID in state.json at
+ * the moment it owns a running saga.
  */
+import { signalGroup } from '../src/cluster/processes.js';
 import type { Cluster } from './cluster.js';
 import { sleep } from './pool.js';
 
@@ -16,19 +18,35 @@ export function killFault(cluster: Cluster, target: string): Fault {
   return {
     name: `SIGKILL ${target}`,
     async inject() {
-      await cluster.cli(['kill', target]);
+      if (/^order-\d+$/.test(target)) {
+        // Killed while it owns a running saga, so there is one to recover; the CLI's own
+        // start-up would let that saga finish first, so the group is signalled here, as the
+        // CLI does.
+        await untilOwning(cluster, target);
+        signalGroup(cluster.component(target).pid, 'SIGKILL');
+      } else {
+        await cluster.cli(['kill', target]);
+      }
     },
   };
 }
 
+async function untilOwning(cluster: Cluster, instance: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && !(await cluster.ownsRunningSaga(instance).catch(() => false)))
+    await sleep(5);
+}
+
 /**
  * Freezes a process longer than a saga lease: its sagas are taken over by the other replica,
- * and when it runs again every write it still attempts must be fenced off by the epoch.
+ * and when it runs again every write it still attempts must be fenced off by the epoch. The
+ * freeze waits (up to 5 s) until the target owns a running saga, so there is one to fence.
  */
 export function pauseFault(cluster: Cluster, target: string, pauseMs: number): Fault {
   return {
     name: `SIGSTOP ${target} ${(pauseMs / 1000).toFixed(0)} s`,
     async inject() {
+      await untilOwning(cluster, target);
       const { pid } = cluster.component(target);
       if (pid <= 0) throw new Error(`${target} is not running`);
       process.kill(pid, 'SIGSTOP');

@@ -73,6 +73,7 @@ const HEADER = [
   'after/before',
   'baseline/s',
   'checkouts',
+  'takeovers',
   'run s',
 ];
 
@@ -93,6 +94,7 @@ function cells(row: Row): string[] {
     row.afterRatio === null ? '-' : `${Math.round(row.afterRatio * 100)} %`,
     String(row.baselinePerSec),
     String(row.checkouts),
+    row.takeovers === undefined ? '-' : String(row.takeovers),
     String(row.durationSeconds),
   ];
 }

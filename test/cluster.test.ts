@@ -68,12 +68,24 @@ describe('nginx gateway config', () => {
     }
   });
 
-  it('re-sends non-idempotent requests only for checkout', () => {
+  it('re-sends a POST only where a repeat is harmless: checkout, creates, batch_init, keyed writes', () => {
     const conf = rendered();
     const blocks = conf.split(/\n\s*location /).slice(1);
-    const retrying = blocks.filter((b) => b.includes('non_idempotent'));
-    expect(retrying).toHaveLength(1);
-    expect(retrying[0]).toMatch(/^~ \^\/orders\/checkout\//);
+    const retrying = blocks.filter((b) => b.includes('non_idempotent')).map((b) => b.split(' {')[0]);
+    expect(retrying).toEqual([
+      '~ ^/orders/checkout/',
+      '~ ^/orders/(create|batch_init)/',
+      '~ ^/stock/(item/create|batch_init)/',
+      '~ ^/payment/(create_user$|batch_init/)',
+      '= /_keyed/stock',
+      '= /_keyed/payment',
+    ]);
+    // Plain writes reach the keyed locations only through a present Idempotency-Key.
+    for (const writes of ['~ ^/stock/(add|subtract)/', '~ ^/payment/(pay|add_funds)/']) {
+      const block = blocks.find((b) => b.startsWith(writes)) ?? '';
+      expect(block).toMatch(/if \(\$http_idempotency_key\) \{\s*rewrite \^ \/_keyed\//);
+      expect(block).not.toContain('non_idempotent');
+    }
     expect(conf).toContain('server 127.0.0.1:3 max_fails=1 fail_timeout=2s;');
   });
 

@@ -77,11 +77,16 @@ describe('nginx gateway config', () => {
       '~ ^/orders/(create|batch_init)/',
       '~ ^/stock/(item/create|batch_init)/',
       '~ ^/payment/(create_user$|batch_init/)',
+      '= /_keyed/order',
       '= /_keyed/stock',
       '= /_keyed/payment',
     ]);
     // Plain writes reach the keyed locations only through a present Idempotency-Key.
-    for (const writes of ['~ ^/stock/(add|subtract)/', '~ ^/payment/(pay|add_funds)/']) {
+    for (const writes of [
+      '~ ^/orders/addItem/',
+      '~ ^/stock/(add|subtract)/',
+      '~ ^/payment/(pay|add_funds)/',
+    ]) {
       const block = blocks.find((b) => b.startsWith(writes)) ?? '';
       expect(block).toMatch(/if \(\$http_idempotency_key\) \{\s*rewrite \^ \/_keyed\//);
       expect(block).not.toContain('non_idempotent');

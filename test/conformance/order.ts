@@ -71,6 +71,23 @@ function describeOrders(open: OpenStore<OrderStore>): void {
       expect(order?.totalCost).toBe(25);
     });
 
+    it('applies an addItem repeated with the same op id once, and replays its refusal too', async () => {
+      const store = await fresh();
+      await store.createOrder('o1', 'u1');
+      for (let i = 0; i < 3; i++) expect(await store.addItem('o1', 'a', 2, 3, 'key-1')).toEqual(OK);
+      expect(await store.addItem('o1', 'a', 1, 3, 'key-2')).toEqual(OK);
+      const order = await store.findOrder('o1');
+      expect(order?.items).toEqual([
+        ['a', 2],
+        ['a', 1],
+      ]);
+      expect(order?.totalCost).toBe(9);
+      expect(await store.addItem('ghost', 'a', 1, 1, 'key-3')).toEqual(refused('order_not_found'));
+      await store.createOrder('ghost', 'u1');
+      expect(await store.addItem('ghost', 'a', 1, 1, 'key-3')).toEqual(refused('order_not_found'));
+      expect((await store.findOrder('ghost'))?.items).toEqual([]);
+    });
+
     it('answers order_not_found without creating the order', async () => {
       const store = await fresh();
       expect(await store.addItem('ghost', 'a', 1, 1)).toEqual(refused('order_not_found'));

@@ -75,6 +75,14 @@ export function describeContract(name: string, baseUrl: () => string): void {
       }
       expect(await stock(itemId)).toBe(6);
       expect(await credit(userId)).toBe(6);
+      const orderId = field<string>(await api().post(`/orders/create/${userId}`), 'order_id');
+      for (let i = 0; i < 3; i++) {
+        expect((await api().post(`/orders/addItem/${orderId}/${itemId}/2`, key)).status).toBe(200);
+      }
+      expect((await api().get(`/orders/find/${orderId}`)).body).toMatchObject({
+        items: [[itemId, 2]],
+        total_cost: 2,
+      });
     });
 
     it('batch-initialises users, items and orders like the reference', async () => {

@@ -11,6 +11,8 @@ export interface OrderKeys {
   leases(): string;
   /** The recorded outcome of one addItem call, so that a resend is not applied twice. */
   call(callId: string): string;
+  /** The recorded outcome of an addItem carrying the client's Idempotency-Key. */
+  op(opId: string): string;
 }
 
 export function orderKeys(prefix: string): OrderKeys {
@@ -19,5 +21,6 @@ export function orderKeys(prefix: string): OrderKeys {
     saga: (sagaId) => `${prefix}saga:${sagaId}`,
     leases: () => `${prefix}leases`,
     call: (callId) => `${prefix}call:${callId}`,
+    op: (opId) => `${prefix}op:${opId}`,
   };
 }

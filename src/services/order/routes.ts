@@ -1,6 +1,16 @@
 /** The order service's public API (ARCHITECTURE §1). */
 import { randomInt, randomUUID } from 'node:crypto';
-import { AMOUNT, ID, MAX_BATCH, amount, pathParams, sendOutcome, type App } from '../../lib/http.js';
+import {
+  AMOUNT,
+  ID,
+  IDEMPOTENCY_HEADERS,
+  MAX_BATCH,
+  amount,
+  pathParams,
+  sendOutcome,
+  type App,
+  type IdempotencyHeaders,
+} from '../../lib/http.js';
 import { MAX_AMOUNT, refused } from '../../lib/outcome.js';
 import type { PriceLookup } from './price.js';
 import type { Checkout } from './saga.js';
@@ -59,11 +69,12 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
     },
   );
 
-  app.post<{ Params: { order_id: string; item_id: string; quantity: string } }>(
+  app.post<{ Params: { order_id: string; item_id: string; quantity: string }; Headers: IdempotencyHeaders }>(
     '/orders/addItem/:order_id/:item_id/:quantity',
     {
       schema: {
         params: pathParams({ order_id: ID, item_id: ID, quantity: AMOUNT }),
+        headers: IDEMPOTENCY_HEADERS,
       },
     },
     async (request, reply) => {
@@ -74,7 +85,13 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
       const cost = quantity * itemPrice;
       if (!Number.isSafeInteger(cost) || cost > MAX_AMOUNT)
         return sendOutcome(reply, refused('overflow'), {});
-      const outcome = await store.addItem(orderId, itemId, quantity, itemPrice);
+      const outcome = await store.addItem(
+        orderId,
+        itemId,
+        quantity,
+        itemPrice,
+        request.headers['idempotency-key'],
+      );
       return sendOutcome(reply, outcome, { msg: `item ${itemId} added to order ${orderId}` });
     },
   );

@@ -110,9 +110,12 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
       };
     },
 
-    async addItem(orderId, itemId, quantity, price) {
-      const callKeys = [keys.order(orderId), keys.call(callId())];
-      const args = [encodeLine([itemId, quantity]), lineCost(quantity, price) ?? '', CALL_RECORD_TTL_MS];
+    async addItem(orderId, itemId, quantity, price, opId) {
+      // A client's key is remembered as long as saga records; a per-call id only for resends.
+      const [record, ttlMs] =
+        opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
+      const callKeys = [keys.order(orderId), record];
+      const args = [encodeLine([itemId, quantity]), lineCost(quantity, price) ?? '', ttlMs];
       return outcomeOf(statusOf(await durably(durable, () => lua.add_item(callKeys, args))));
     },
 

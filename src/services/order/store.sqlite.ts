@@ -9,7 +9,7 @@
  */
 import { decodeItems, encodeLine } from '../../lib/items.js';
 import { MAX_AMOUNT, OK, isReason, refused, type Outcome, type Reason } from '../../lib/outcome.js';
-import { expiryPurge, groupCommit, openDatabase } from '../../lib/sqlite.js';
+import { expiryPurge, groupCommit, opRecords, openDatabase } from '../../lib/sqlite.js';
 import type { Begin, NewOrder, NewSaga, Order, OrderStore, Saga, SagaState } from './store.js';
 
 export interface SqliteOrderOptions {
@@ -190,7 +190,11 @@ export function openSqliteOrderStore(file: string, options: SqliteOrderOptions):
     return true;
   }
 
-  const addItemTx = db.transaction(addItem);
+  const ops = opRecords(db, options.recordTtlMs);
+  const addItemTx = db.transaction(
+    (orderId: string, itemId: string, quantity: number, price: number, opId: string | undefined) =>
+      ops.once(opId, () => addItem(orderId, itemId, quantity, price)),
+  );
   const putOrdersTx = db.transaction((orders: readonly NewOrder[]) => {
     for (const { orderId, userId, items, totalCost } of orders) {
       replaceOrder.run(orderId, userId, items.map(encodeLine).join(''), totalCost);
@@ -206,8 +210,8 @@ export function openSqliteOrderStore(file: string, options: SqliteOrderOptions):
         const row = selectOrder.get(orderId);
         return row && toOrder(row);
       }),
-    addItem: (orderId, itemId, quantity, price) =>
-      group.run(() => addItemTx(orderId, itemId, quantity, price)),
+    addItem: (orderId, itemId, quantity, price, opId) =>
+      group.run(() => addItemTx(orderId, itemId, quantity, price, opId)),
     putOrders: (orders) => group.run(() => putOrdersTx(orders)),
     beginCheckout: (orderId, saga) => group.run(() => beginTx(orderId, saga)),
     findSaga: (sagaId) =>

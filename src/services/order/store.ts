@@ -60,8 +60,12 @@ export interface NewOrder {
 export interface OrderStore {
   createOrder(orderId: string, userId: string): Promise<void>;
   findOrder(orderId: string): Promise<Order | undefined>;
-  /** Appends a line and adds quantity × price. Refusals: order_not_found, order_paid, checkout_running, overflow. */
-  addItem(orderId: string, itemId: string, quantity: number, price: number): Promise<Outcome>;
+  /**
+   * Appends a line and adds quantity × price. `opId` (the client's Idempotency-Key) makes a
+   * repeat return the first outcome unapplied. Refusals: order_not_found, order_paid,
+   * checkout_running, overflow.
+   */
+  addItem(orderId: string, itemId: string, quantity: number, price: number, opId?: string): Promise<Outcome>;
   /** Writes (or replaces) whole orders. */
   putOrders(orders: readonly NewOrder[]): Promise<void>;
   beginCheckout(orderId: string, saga: NewSaga): Promise<Begin>;

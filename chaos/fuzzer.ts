@@ -207,7 +207,7 @@ export function badRequests(t: FuzzTargets, seed: number): () => BadRequest {
   };
   const headerCase = (): BadRequest => {
     const key = pick(['has space', 'x'.repeat(129), 'a/b', 'é', '"quoted"', '', 'a\tb']);
-    const path = pick([`/payment/add_funds/${t.user}/1`, `/payment/pay/${t.user}/1`, `/stock/add/${t.item}/1`, `/stock/subtract/${t.item}/1`]); // prettier-ignore
+    const path = pick([`/payment/add_funds/${t.user}/1`, `/payment/pay/${t.user}/1`, `/stock/add/${t.item}/1`, `/stock/subtract/${t.item}/1`, `/orders/addItem/${t.poorOrder}/${t.item}/1`]); // prettier-ignore
     return { kind: 'header', method: 'POST', path, headers: { 'idempotency-key': encodeURI(key) } };
   };
   const generators = [

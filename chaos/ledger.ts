@@ -26,7 +26,7 @@ export interface Attempt {
 
 export type Op =
   | { op: 'checkout'; order: string }
-  | { op: 'add_item'; order: string; item: string; qty: number }
+  | { op: 'add_item'; order: string; item: string; qty: number; key?: string }
   | { op: 'add_funds' | 'pay'; user: string; amount: number; key?: string }
   | { op: 'stock_add' | 'stock_subtract'; item: string; amount: number; key?: string }
   /** A read, or a setup call whose effect is recorded as initial state (create, batch_init). */
@@ -112,7 +112,11 @@ export function requestOf(op: Op): { method: string; path: string; headers: Reco
     case 'checkout':
       return { method: 'POST', path: `/orders/checkout/${op.order}`, headers: {} };
     case 'add_item':
-      return { method: 'POST', path: `/orders/addItem/${op.order}/${op.item}/${op.qty}`, headers: {} };
+      return {
+        method: 'POST',
+        path: `/orders/addItem/${op.order}/${op.item}/${op.qty}`,
+        headers: key(op.key),
+      };
     case 'add_funds':
       return { method: 'POST', path: `/payment/add_funds/${op.user}/${op.amount}`, headers: key(op.key) };
     case 'pay':

@@ -43,8 +43,8 @@ function defaultRetries(op: Op): number {
     case 'pay':
     case 'stock_add':
     case 'stock_subtract':
-      return op.key === undefined ? 0 : RETRY_PAUSES_MS.length;
     case 'add_item':
+      return op.key === undefined ? 0 : RETRY_PAUSES_MS.length;
     case 'setup':
     case 'fuzz':
       return 0;

@@ -132,7 +132,11 @@ export function mixedWorkload({ entities, orders, workers, seed = 1 }: MixedOpti
         const start = await readOrder(observer, order).catch(() => undefined);
         if (start === undefined) return; // Never touched: the checker requires it unpaid.
         rec.ledger.orders[order] = { ...start, items: start.items.map((l): ItemLine => [l[0], l[1]]) };
-        if (random() < 0.2) await rec.send({ op: 'add_item', order, item: pick(), qty: upTo(2) });
+        if (random() < 0.2) {
+          // Half keyed (safe to re-send, by the gateway and by us), half not (a lost answer stays unknown).
+          const key = random() < 0.5 ? { key: randomUUID() } : {};
+          await rec.send({ op: 'add_item', order, item: pick(), qty: upTo(2), ...key });
+        }
         checkouts++;
         await rec.send({ op: 'checkout', order });
         if (random() < 0.15) {

@@ -135,19 +135,24 @@ export function startCpu(pids: Readonly<Record<string, number>>): () => CpuUsage
 
 const CORES = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu[0-9]+$/.test(d)).length || 1;
 
-/** Resident set size in MB of a process and its descendants. */
-export function rssMb(root: number): number {
+/**
+ * Resident set size in MB of a process and its descendants, and the private (anonymous) part
+ * of it: RSS also counts the Node binary's and libraries' pages, which all processes share.
+ */
+export function memoryMb(root: number): { rss: number; anon: number } {
   const stats = allStats();
-  let kb = 0;
+  let rss = 0;
+  let anon = 0;
   for (const pid of family(root, stats, new Set())) {
     try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      kb += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+      anon += Number(/^Anonymous:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
     } catch {
       // The process exited meanwhile.
     }
   }
-  return round1(kb / 1024);
+  return { rss: round1(rss / 1024), anon: round1(anon / 1024) };
 }
 
 export function loadAverage(): [number, number, number] {

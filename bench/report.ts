@@ -131,7 +131,7 @@ export function markdown(report: Report): string {
     '',
     `batch_init of ${settings.stressN}: stock ${stock} ms, payment ${payment} ms, orders ${orders} ms. ` +
       `RSS holding them: ${Object.entries(facts.rssMb)
-        .map(([name, mb]) => `${name} ${mb} MB`)
+        .map(([name, mb]) => `${name} ${mb} MB (${facts.anonMb?.[name] ?? '?'} MB private)`)
         .join(', ')}. Committed peak ${facts.peak} req/s over ${facts.committedOrders} fresh orders.`,
     '',
     '| goal | measured | met |',

@@ -10,7 +10,7 @@
  * batch_init of orders replaces orders "0".."n-1" with unpaid ones, which is how each
  * checkout scenario gets orders that have never been checked out.
  */
-import { GENERATOR, rssMb, startCpu, type CpuUsage } from './cpu.js';
+import { GENERATOR, memoryMb, startCpu, type CpuUsage } from './cpu.js';
 import { runWrk, startOpenLoop, type LoadResult, type Target, type WrkSpec } from './load.js';
 import type { Endpoint, Running } from './targets.js';
 
@@ -54,6 +54,8 @@ export interface RunFacts {
   batchInitMs: { stock: number; payment: number; orders: number };
   /** RSS in MB of each service process holding stressN of each. */
   rssMb: Record<string, number>;
+  /** The private (anonymous) part of that RSS: without the shared Node binary and libraries. */
+  anonMb?: Record<string, number>;
   /** Orders created for the committed run, and the peak the latency levels are fractions of. */
   committedOrders: number;
   peak: number;
@@ -153,9 +155,9 @@ export async function runScenarios(
       wrk(sys, { ...checkoutAt, lo: 0, count: n }, 'rand', s.seconds),
     );
   }
-  const rss = Object.fromEntries(
-    Object.entries(target.servicePids()).map(([name, pid]) => [name, rssMb(pid)]),
-  );
+  const memory = Object.entries(target.servicePids()).map(([name, pid]) => [name, memoryMb(pid)] as const);
+  const rss = Object.fromEntries(memory.map(([name, m]) => [name, m.rss]));
+  const anon = Object.fromEntries(memory.map(([name, m]) => [name, m.anon]));
 
   // 3. Point operations on the stress mix's items and users.
   const points: [string, 'GET' | 'POST', string][] = [
@@ -178,6 +180,7 @@ export async function runScenarios(
   const facts = (peak: number, committedOrders: number): RunFacts => ({
     batchInitMs,
     rssMb: rss,
+    anonMb: anon,
     committedOrders,
     peak,
   });

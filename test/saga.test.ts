@@ -18,11 +18,12 @@ import { stockCommands } from '../src/services/stock/commands.js';
 import { openSqliteStockStore } from '../src/services/stock/store.sqlite.js';
 
 const TIMING = { leaseMs: 60, attemptMs: 20, deadlineMs: 300, sweepMs: 10, retryMaxMs: 20 };
+const later = <T>(ms: number, value: Promise<T>): Promise<T> => value.then((v) => sleep(ms).then(() => v));
 const log = silentLog();
 
 type Fate = (to: Participant, command: Commands[Participant]) => number[];
 
-async function world(fate: Fate) {
+async function world(fate: Fate, timing = TIMING) {
   const options = { recordTtlMs: 60_000 };
   const stock = openSqliteStockStore(':memory:', options);
   const payment = openSqlitePaymentStore(':memory:', options);
@@ -38,7 +39,7 @@ async function world(fate: Fate) {
   await bus.serve('stock', stockCommands(stock));
   await bus.serve('payment', paymentCommands(payment));
   const replica = (owner: string, store: OrderStore = orders) =>
-    createCheckout({ store, bus, owner, timing: TIMING, log });
+    createCheckout({ store, bus, owner, timing, log });
   return { stock, payment, orders, bus, replica };
 }
 
@@ -93,6 +94,35 @@ describe('checkout saga', () => {
     expect(await w.payment.findCredit('u')).toBe(92);
     expect((await w.stock.findItem('i'))?.stock).toBe(8);
     expect((await w.orders.findSaga(sagaId ?? ''))?.state).toBe('COMMITTED');
+    await w.bus.close();
+  });
+
+  it('gives a saga it took over a drive of its own, even while its stale drive still runs', async () => {
+    const timing = { ...TIMING, leaseMs: 100, deadlineMs: 5000 };
+    let sagaId = '';
+    const w = await world((_to, command) => {
+      if (command.type !== 'reserve') return [0];
+      sagaId = command.sagaId;
+      return [600];
+    }, timing);
+    // The replica was paused: the answer to its begin and to its sweeper's takeover arrive
+    // late, and the renewals of its first epoch never return.
+    const paused: OrderStore = {
+      ...w.orders,
+      beginCheckout: (orderId, saga) => later(200, w.orders.beginCheckout(orderId, saga)),
+      takeOver: (...args) => later(400, w.orders.takeOver(...args)),
+      renewLease: (sagaId, epoch, until) =>
+        epoch === 1 ? new Promise(() => undefined) : w.orders.renewLease(sagaId, epoch, until),
+    };
+    const replica = w.replica('paused', paused);
+    const stopSweeper = startSweeper(replica, timing.sweepMs, log);
+    expect(await replica.checkout('o')).toEqual(OK);
+    stopSweeper();
+    expect((await w.orders.findOrder('o'))?.paid).toBe(true);
+    expect(await w.payment.findCredit('u')).toBe(92);
+    // Taken over once (epoch 2) and finished by that drive: a stale drive handed the new
+    // epoch would have let the lease lapse again (epoch 3).
+    expect((await w.orders.findSaga(sagaId))?.epoch).toBe(2);
     await w.bus.close();
   });
 });

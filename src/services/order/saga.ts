@@ -47,7 +47,8 @@ function sagaIdOf(command: Commands[Participant]): string | undefined {
 
 export function createCheckout(deps: CheckoutDeps): Checkout {
   const { store, bus, owner, timing, log } = deps;
-  const driving = new Map<string, Promise<Outcome>>();
+  /** The drive of each saga this replica owns, at the epoch it owns it. */
+  const driving = new Map<string, { epoch: number; outcome: Promise<Outcome> }>();
   let closed = false;
 
   /** Store steps are idempotent or CAS, so repeating one after an ambiguous failure is safe. */
@@ -86,20 +87,27 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     }
   }
 
-  /** Drives a saga this replica owns; concurrent callers share the one drive. */
+  /**
+   * Drives a saga this replica owns; concurrent callers share the one drive. A drive at an
+   * older epoch (this replica was fenced off, e.g. while paused, and then took the saga over
+   * again) is stale: the new epoch gets a drive of its own.
+   */
   function run(saga: Saga): Promise<Outcome> {
     const existing = driving.get(saga.sagaId);
-    if (existing) return existing;
-    const drive: Promise<Outcome> = driveSaga(saga).finally(() => {
-      if (driving.get(saga.sagaId) === drive) driving.delete(saga.sagaId);
-    });
-    driving.set(saga.sagaId, drive);
-    return drive;
+    if (existing && existing.epoch >= saga.epoch) return existing.outcome;
+    const entry = { epoch: saga.epoch, outcome: driveSaga(saga) };
+    entry.outcome = entry.outcome.finally(() => release(saga.sagaId, entry.epoch));
+    driving.set(saga.sagaId, entry);
+    return entry.outcome;
+  }
+
+  function release(sagaId: string, epoch: number): void {
+    if (driving.get(sagaId)?.epoch === epoch) driving.delete(sagaId);
   }
 
   /** This replica no longer owns the saga (fenced, or closing): wait for whoever does. */
   function handOff(saga: Saga): Promise<Outcome> {
-    driving.delete(saga.sagaId);
+    release(saga.sagaId, saga.epoch);
     return awaitOutcome(saga.sagaId, saga.orderId);
   }
 
@@ -225,7 +233,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   async function awaitOutcome(sagaId: string, orderId: string): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
       const local = driving.get(sagaId);
-      if (local && !closed) return local;
+      if (local && !closed) return local.outcome;
       const saga = await persist('find saga', () => store.findSaga(sagaId));
       // A finished record outlived its TTL: the order itself tells the outcome.
       if (saga === undefined) return checkout(orderId);
@@ -262,7 +270,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   }
 
   async function close(drainMs = 5000): Promise<void> {
-    const inFlight = [...driving.values()];
+    const inFlight = [...driving.values()].map((entry) => entry.outcome);
     await Promise.race([Promise.allSettled(inFlight), sleep(drainMs)]);
     closed = true;
   }

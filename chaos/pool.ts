@@ -16,7 +16,7 @@ export async function inParallel<T>(
   return results;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '../src/lib/time.js';
 
 /** mulberry32: a small seeded generator, so a run can be repeated. */
 export function seeded(seed: number): () => number {

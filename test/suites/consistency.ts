@@ -3,25 +3,10 @@
  * real HTTP with many connections, against any running target.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { inParallel } from '../../chaos/pool.js';
 import { createClient, field, type Client } from '../support/client.js';
 
-/** Runs `count` tasks with at most `width` in flight. */
-export async function inParallel<T>(
-  count: number,
-  width: number,
-  task: (i: number) => Promise<T>,
-): Promise<T[]> {
-  const results = new Array<T>(count);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(width, count) }, async () => {
-    while (next < count) {
-      const i = next++;
-      results[i] = await task(i);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
+export { inParallel } from '../../chaos/pool.js';
 
 export function describeConsistency(name: string, baseUrl: () => string, users = 1000): void {
   describe(`consistency (${name})`, () => {

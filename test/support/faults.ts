@@ -5,18 +5,7 @@
  */
 import type { Bus, Commands, Participant, Reply } from '../../src/bus/bus.js';
 import type { DeliveryFaults } from '../../src/bus/local.js';
-
-/** mulberry32: small, fast and deterministic for a given seed. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../../chaos/pool.js';
 
 export interface FaultRates {
   drop: number;
@@ -25,7 +14,7 @@ export interface FaultRates {
 }
 
 export function deliveryFaults(seed: number, rates: FaultRates): DeliveryFaults {
-  const next = random(seed);
+  const next = seeded(seed);
   const delay = (): number => Math.floor(next() * rates.maxDelayMs);
   const fate = (): number[] => {
     const roll = next();

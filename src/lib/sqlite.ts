@@ -15,6 +15,12 @@ import { MAX_AMOUNT, OK, outcomeOf, refused, type Outcome, type Reason } from '.
 
 export type Db = Database.Database;
 
+/** What every SQLite store factory takes besides its file. */
+export interface SqliteStoreOptions {
+  /** How long saga records, tombstones, op ids and finished sagas are remembered. */
+  recordTtlMs: number;
+}
+
 /**
  * WAL with synchronous=NORMAL: a commit costs no fsync (only checkpoints do), and a
  * `kill -9` loses no committed transaction; only power loss can drop the last ones

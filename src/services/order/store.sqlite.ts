@@ -1,6 +1,7 @@
 /**
- * The order store of the embedded mode: orders and saga records in one SQLite file, one
- * transaction per operation. Rules: docs/store-semantics.md as checked by
+ * The order store of the embedded mode: orders and saga records in one SQLite file; each
+ * operation is one atomic step, committed with the others of the same event-loop turn (group
+ * commit, src/lib/sqlite.ts). Rules: docs/store-semantics.md as checked by
  * test/conformance/order*.ts.
  *
  * An order is frozen while `orders.saga_id` names its running saga. The lease index is a
@@ -9,13 +10,14 @@
  */
 import { decodeItems, encodeLine } from '../../lib/items.js';
 import { MAX_AMOUNT, OK, isReason, refused, type Outcome, type Reason } from '../../lib/outcome.js';
-import { expiryPurge, groupCommit, opRecords, openDatabase } from '../../lib/sqlite.js';
+import {
+  expiryPurge,
+  groupCommit,
+  opRecords,
+  openDatabase,
+  type SqliteStoreOptions,
+} from '../../lib/sqlite.js';
 import type { Begin, NewOrder, NewSaga, Order, OrderStore, Saga, SagaState } from './store.js';
-
-export interface SqliteOrderOptions {
-  /** How long a finished (COMMITTED or ABORTED) saga record is kept. */
-  recordTtlMs: number;
-}
 
 interface OrderRow {
   order_id: string;
@@ -77,7 +79,7 @@ function toSaga(row: SagaRow): Saga {
 }
 
 /** `file` is a path, or ':memory:' for a private throwaway database. */
-export function openSqliteOrderStore(file: string, options: SqliteOrderOptions): OrderStore {
+export function openSqliteOrderStore(file: string, options: SqliteStoreOptions): OrderStore {
   const db = openDatabase(file);
   const group = groupCommit(db);
   db.exec(`CREATE TABLE IF NOT EXISTS orders (

@@ -1,5 +1,6 @@
 /**
- * The payment store of the embedded mode: one SQLite file, one transaction per operation.
+ * The payment store of the embedded mode: one SQLite file; each operation is one atomic step,
+ * committed with the others of the same event-loop turn (group commit, src/lib/sqlite.ts).
  * Rules: docs/store-semantics.md as checked by test/conformance/payment*.ts.
  */
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
@@ -8,18 +9,14 @@ import {
   groupCommit,
   opRecords,
   openDatabase,
+  type SqliteStoreOptions,
   sagaRecords,
   type Attempt,
 } from '../../lib/sqlite.js';
 import type { PaymentStore } from './store.js';
 
-export interface SqlitePaymentOptions {
-  /** How long saga records, tombstones and op ids are remembered. */
-  recordTtlMs: number;
-}
-
 /** `file` is a path, or ':memory:' for a private throwaway database. */
-export function openSqlitePaymentStore(file: string, options: SqlitePaymentOptions): PaymentStore {
+export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions): PaymentStore {
   const db = openDatabase(file);
   const group = groupCommit(db);
   db.exec(`CREATE TABLE IF NOT EXISTS users (

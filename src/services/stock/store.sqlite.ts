@@ -1,5 +1,6 @@
 /**
- * The stock store of the embedded mode: one SQLite file, one transaction per operation.
+ * The stock store of the embedded mode: one SQLite file; each operation is one atomic step,
+ * committed with the others of the same event-loop turn (group commit, src/lib/sqlite.ts).
  * Rules: docs/store-semantics.md as checked by test/conformance/stock*.ts.
  */
 import { aggregate, decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
@@ -9,18 +10,14 @@ import {
   groupCommit,
   opRecords,
   openDatabase,
+  type SqliteStoreOptions,
   sagaRecords,
   type Attempt,
 } from '../../lib/sqlite.js';
 import type { Item, StockStore } from './store.js';
 
-export interface SqliteStockOptions {
-  /** How long saga records, tombstones and op ids are remembered. */
-  recordTtlMs: number;
-}
-
 /** `file` is a path, or ':memory:' for a private throwaway database. */
-export function openSqliteStockStore(file: string, options: SqliteStockOptions): StockStore {
+export function openSqliteStockStore(file: string, options: SqliteStoreOptions): StockStore {
   const db = openDatabase(file);
   const group = groupCommit(db);
   db.exec(`CREATE TABLE IF NOT EXISTS items (

@@ -3,9 +3,8 @@
  * committed with the others of the same event-loop turn (group commit, src/lib/sqlite.ts).
  * Rules: docs/store-semantics.md as checked by test/conformance/payment*.ts.
  */
-import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import {
-  addWithin,
+  balance,
   groupCommit,
   opRecords,
   openDatabase,
@@ -34,22 +33,13 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
   );
   const setCredit = db.prepare<[number, string]>('UPDATE users SET credit = ? WHERE user_id = ?');
 
-  function addFunds(userId: string, amount: number): Outcome {
-    const credit = selectCredit.get(userId);
-    if (credit === undefined) return refused('user_not_found');
-    const next = addWithin(credit, amount);
-    if (next === undefined) return refused('overflow');
-    setCredit.run(next, userId);
-    return OK;
-  }
-
-  function pay(userId: string, amount: number): Outcome {
-    const credit = selectCredit.get(userId);
-    if (credit === undefined) return refused('user_not_found');
-    if (credit < amount) return refused('insufficient_credit');
-    setCredit.run(credit - amount, userId);
-    return OK;
-  }
+  const balances = balance(
+    db,
+    { table: 'users', key: 'user_id', value: 'credit' },
+    { missing: 'user_not_found', short: 'insufficient_credit' },
+  );
+  const addFunds = balances.add;
+  const pay = balances.take;
 
   function charge(userId: string, amount: number): Attempt {
     const outcome = pay(userId, amount);

@@ -4,9 +4,8 @@
  * Rules: docs/store-semantics.md as checked by test/conformance/stock*.ts.
  */
 import { aggregate, decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
-import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import {
-  addWithin,
+  balance,
   groupCommit,
   opRecords,
   openDatabase,
@@ -36,22 +35,13 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
   );
   const setStock = db.prepare<[number, string]>('UPDATE items SET stock = ? WHERE item_id = ?');
 
-  function add(itemId: string, amount: number): Outcome {
-    const stock = selectStock.get(itemId);
-    if (stock === undefined) return refused('item_not_found');
-    const next = addWithin(stock, amount);
-    if (next === undefined) return refused('overflow');
-    setStock.run(next, itemId);
-    return OK;
-  }
-
-  function subtract(itemId: string, amount: number): Outcome {
-    const stock = selectStock.get(itemId);
-    if (stock === undefined) return refused('item_not_found');
-    if (stock < amount) return refused('insufficient_stock');
-    setStock.run(stock - amount, itemId);
-    return OK;
-  }
+  const balances = balance(
+    db,
+    { table: 'items', key: 'item_id', value: 'stock' },
+    { missing: 'item_not_found', short: 'insufficient_stock' },
+  );
+  const add = balances.add;
+  const subtract = balances.take;
 
   function reserve(requested: readonly ItemLine[]): Attempt {
     // Lines should name distinct items; summing them anyway keeps a slip from minting stock.

@@ -1,12 +1,95 @@
 /**
- * The sweeper: every replica periodically claims sagas whose owner's lease expired and
- * finishes them, so no saga stays unfinished and nothing stays reserved (ARCHITECTURE §3.4).
- * A client's retried checkout joins and drives such a saga too; the sweeper covers the rest.
+ * Recovery: how a saga whose driver died still finishes (ARCHITECTURE §3.4). A checkout that
+ * joins a saga driven elsewhere waits for its outcome and takes it over when the owner's lease
+ * expires; every replica's sweeper periodically claims the expired sagas nobody waits for, so
+ * no saga stays unfinished and nothing stays reserved.
  */
+import type { SagaTiming } from '../../lib/config.js';
 import type { Log } from '../../lib/log.js';
-import type { Checkout } from './saga.js';
+import { OK, refused, type Outcome } from '../../lib/outcome.js';
+import { backoff, sleep } from '../../lib/time.js';
+import type { RetryStoreStep } from './store-retry.js';
+import type { OrderStore, Saga } from './store.js';
 
-export function startSweeper(checkout: Checkout, sweepMs: number, log: Log): () => void {
+const SWEEP_BATCH = 100;
+
+/** What recovery needs from the replica's drives of the sagas it owns. */
+export interface Drives {
+  /** The outcome of this replica's drive of the saga, if it drives it. */
+  outcomeOf(sagaId: string): Promise<Outcome> | undefined;
+  /** Drives a saga this replica has just taken over. */
+  drive(saga: Saga): Promise<Outcome>;
+  /** Checks the order out again: used when a saga's finished record outlived its TTL. */
+  checkout(orderId: string): Promise<Outcome>;
+  /** True once the replica is closing: it takes nothing over any more. */
+  closed(): boolean;
+}
+
+export interface RecoveryDeps {
+  store: OrderStore;
+  owner: string;
+  timing: SagaTiming;
+  log: Log;
+  retryStoreStep: RetryStoreStep;
+  drives: Drives;
+}
+
+export interface Recovery {
+  /** Waits for a saga driven elsewhere, taking it over if its owner's lease expires. */
+  awaitOutcome(sagaId: string, orderId: string): Promise<Outcome>;
+  /** Takes over and finishes sagas whose owner's lease expired; answers how many it claimed. */
+  sweep(): Promise<number>;
+}
+
+export function createRecovery(deps: RecoveryDeps): Recovery {
+  const { store, owner, timing, log, retryStoreStep, drives } = deps;
+
+  async function awaitOutcome(sagaId: string, orderId: string): Promise<Outcome> {
+    for (let attempt = 0; ; attempt++) {
+      const local = drives.outcomeOf(sagaId);
+      if (local && !drives.closed()) return local;
+      const saga = await retryStoreStep('find saga', () => store.findSaga(sagaId));
+      // A finished record outlived its TTL: the order itself tells the outcome.
+      if (saga === undefined) return drives.checkout(orderId);
+      if (saga.state === 'COMMITTED') return OK;
+      if (saga.state === 'ABORTED') return refused(saga.reason ?? 'checkout_timeout');
+      const now = Date.now();
+      if (saga.leaseUntil < now && !drives.closed()) {
+        const taken = await retryStoreStep('take over', () =>
+          store.takeOver(sagaId, owner, now, now + timing.leaseMs),
+        );
+        if (taken) {
+          log.info({ saga_id: sagaId, order_id: orderId, epoch: taken.epoch }, 'took over saga');
+          return drives.drive(taken);
+        }
+      }
+      await sleep(backoff(attempt, 2, 50));
+    }
+  }
+
+  async function sweep(): Promise<number> {
+    if (drives.closed()) return 0;
+    const now = Date.now();
+    const ids = await store.expiredSagas(now, SWEEP_BATCH);
+    let claimed = 0;
+    for (const id of ids) {
+      if (drives.outcomeOf(id)) continue;
+      const taken = await store.takeOver(id, owner, now, now + timing.leaseMs);
+      if (!taken) continue;
+      claimed++;
+      log.info({ saga_id: id, order_id: taken.orderId, epoch: taken.epoch }, 'sweeper took over saga');
+      drives
+        .drive(taken)
+        .catch((error: unknown) => log.error({ err: error, saga_id: id }, 'recovered saga failed'));
+    }
+    return claimed;
+  }
+
+  return { awaitOutcome, sweep };
+}
+
+/** Runs `sweep` every `sweepMs` (one round at a time) until the returned stop is called. */
+export function startSweeper(checkout: Pick<Recovery, 'sweep'>, sweepMs: number, log: Log): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;

@@ -2,10 +2,11 @@
  * The checkout saga (ARCHITECTURE §3), orchestrated by whichever order replica owns it.
  *
  * Start: one atomic store step either answers at once (paid, unknown), joins the running saga
- * of the order, or creates a saga and freezes the order. Act: reserve and charge in parallel,
- * re-sent until answered or the deadline. Decide: CAS to COMMITTED (and paid) or to ABORTING.
- * Compensate: release and refund, re-sent until acknowledged, then ABORTED. Every transition
- * is a CAS at the owner's epoch, so an owner that lost its lease cannot write.
+ * of the order, or creates a saga and freezes the order. Act: every participant's action in
+ * parallel, re-sent until answered or the deadline. Decide: CAS to COMMITTED (and paid) or to
+ * ABORTING. Compensate: every participant's compensation, re-sent until acknowledged, then
+ * ABORTED. Every transition is a CAS at the owner's epoch, so an owner that lost its lease
+ * cannot write. A saga whose owner died is finished by recovery (recovery.ts).
  */
 import type { Bus, Commands, Participant, Reply } from '../../bus/bus.js';
 import type { SagaTiming } from '../../lib/config.js';
@@ -14,8 +15,45 @@ import type { Log } from '../../lib/log.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import { backoff, sleep } from '../../lib/time.js';
 import { keepLease, type Lease } from './lease.js';
+import { createRecovery } from './recovery.js';
+import { sendUntilAnswered } from './resend.js';
 import { newSagaId } from './saga-id.js';
+import { storeStepRetrier } from './store-retry.js';
 import type { OrderStore, Saga } from './store.js';
+
+/** A participant's part in the saga: the effect it applies, and the command that undoes it. */
+interface SagaStep<P extends Participant = Participant> {
+  participant: P;
+  action: (saga: Saga) => Commands[P];
+  compensation: (saga: Saga) => Commands[P];
+}
+
+/** Ties each step's commands to its participant's command type. */
+function step<P extends Participant>(definition: SagaStep<P>): SagaStep {
+  return definition;
+}
+
+/**
+ * The saga's participants, in the order their commands are sent. Adding a participant is
+ * adding its step here (and its commands to the bus): acting and compensating iterate this.
+ */
+const STEPS: readonly SagaStep[] = [
+  step({
+    participant: 'stock',
+    action: (saga) => ({ type: 'reserve', sagaId: saga.sagaId, items: aggregate(saga.items) }),
+    compensation: (saga) => ({ type: 'release', sagaId: saga.sagaId, items: aggregate(saga.items) }),
+  }),
+  step({
+    participant: 'payment',
+    action: (saga) => ({ type: 'charge', sagaId: saga.sagaId, userId: saga.userId, amount: saga.amount }),
+    compensation: (saga) => ({
+      type: 'refund',
+      sagaId: saga.sagaId,
+      userId: saga.userId,
+      amount: saga.amount,
+    }),
+  }),
+];
 
 export interface CheckoutDeps {
   store: OrderStore;
@@ -35,39 +73,30 @@ export interface Checkout {
   close(drainMs?: number): Promise<void>;
 }
 
-/** A store call that failed for infrastructure reasons is retried this long before giving up. */
-const STORE_RETRY_MS = 30_000;
-const SWEEP_BATCH = 100;
-/** How long one copy of a command listens for its reply when there is no nearer deadline. */
-const MAX_LISTEN_MS = 60_000;
-
-function sagaIdOf(command: Commands[Participant]): string | undefined {
-  return 'sagaId' in command ? command.sagaId : undefined;
-}
-
 export function createCheckout(deps: CheckoutDeps): Checkout {
   const { store, bus, owner, timing, log } = deps;
   /** The drive of each saga this replica owns, at the epoch it owns it. */
   const driving = new Map<string, { epoch: number; outcome: Promise<Outcome> }>();
   let closed = false;
-
-  /** Store steps are idempotent or CAS, so repeating one after an ambiguous failure is safe. */
-  async function persist<T>(what: string, step: () => Promise<T>): Promise<T> {
-    const giveUpAt = Date.now() + STORE_RETRY_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await step();
-      } catch (error) {
-        if (Date.now() >= giveUpAt) throw error;
-        log.warn({ err: error, step: what, attempt }, 'order store step failed; retrying');
-        await sleep(backoff(attempt, 10, timing.retryMaxMs));
-      }
-    }
-  }
+  const retryStoreStep = storeStepRetrier(log, timing.retryMaxMs);
+  const send = sendUntilAnswered(bus, timing.attemptMs, log);
+  const recovery = createRecovery({
+    store,
+    owner,
+    timing,
+    log,
+    retryStoreStep,
+    drives: {
+      outcomeOf: (sagaId) => driving.get(sagaId)?.outcome,
+      drive,
+      checkout,
+      closed: () => closed,
+    },
+  });
 
   async function checkout(orderId: string): Promise<Outcome> {
     const now = Date.now();
-    const begin = await persist('begin', () =>
+    const begin = await retryStoreStep('begin', () =>
       store.beginCheckout(orderId, {
         sagaId: newSagaId(),
         owner,
@@ -81,9 +110,9 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
       case 'paid':
         return OK;
       case 'started':
-        return run(begin.saga);
+        return drive(begin.saga);
       case 'running':
-        return awaitOutcome(begin.sagaId, orderId);
+        return recovery.awaitOutcome(begin.sagaId, orderId);
     }
   }
 
@@ -92,26 +121,27 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
    * older epoch (this replica was fenced off, e.g. while paused, and then took the saga over
    * again) is stale: the new epoch gets a drive of its own.
    */
-  function run(saga: Saga): Promise<Outcome> {
+  function drive(saga: Saga): Promise<Outcome> {
     const existing = driving.get(saga.sagaId);
     if (existing && existing.epoch >= saga.epoch) return existing.outcome;
-    const entry = { epoch: saga.epoch, outcome: driveSaga(saga) };
-    entry.outcome = entry.outcome.finally(() => release(saga.sagaId, entry.epoch));
+    const entry = { epoch: saga.epoch, outcome: runSaga(saga) };
+    entry.outcome = entry.outcome.finally(() => forgetDrive(saga.sagaId, entry.epoch));
     driving.set(saga.sagaId, entry);
     return entry.outcome;
   }
 
-  function release(sagaId: string, epoch: number): void {
+  function forgetDrive(sagaId: string, epoch: number): void {
     if (driving.get(sagaId)?.epoch === epoch) driving.delete(sagaId);
   }
 
   /** This replica no longer owns the saga (fenced, or closing): wait for whoever does. */
   function handOff(saga: Saga): Promise<Outcome> {
-    release(saga.sagaId, saga.epoch);
-    return awaitOutcome(saga.sagaId, saga.orderId);
+    forgetDrive(saga.sagaId, saga.epoch);
+    return recovery.awaitOutcome(saga.sagaId, saga.orderId);
   }
 
-  async function driveSaga(saga: Saga): Promise<Outcome> {
+  /** Act, decide, and compensate if the decision was to abort. */
+  async function runSaga(saga: Saga): Promise<Outcome> {
     const lease = keepLease(store, saga, timing.leaseMs, log);
     try {
       let current = saga;
@@ -120,12 +150,12 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
           Date.now() >= current.deadline ? refused('checkout_timeout') : await act(current, lease);
         if (lease.lost || closed) return await handOff(current);
         if (result.ok) {
-          const committed = await persist('commit', () => store.transition(current, 'COMMITTED'));
+          const committed = await retryStoreStep('commit', () => store.transition(current, 'COMMITTED'));
           if (committed) log.debug({ saga_id: current.sagaId, order_id: current.orderId }, 'saga committed');
           return committed ? OK : await handOff(current);
         }
         const reason = result.reason;
-        const aborting = await persist('abort', () => store.transition(current, 'ABORTING', reason));
+        const aborting = await retryStoreStep('abort', () => store.transition(current, 'ABORTING', reason));
         if (!aborting) return await handOff(current);
         current = { ...current, state: 'ABORTING', reason };
       }
@@ -133,7 +163,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
       await compensate(current, lease);
       if (lease.lost || closed) return await handOff(current);
       const final = current;
-      const aborted = await persist('aborted', () => store.transition(final, 'ABORTED'));
+      const aborted = await retryStoreStep('aborted', () => store.transition(final, 'ABORTED'));
       log.debug({ saga_id: final.sagaId, order_id: final.orderId, reason: final.reason }, 'saga aborted');
       return aborted ? refused(final.reason ?? 'checkout_timeout') : await handOff(final);
     } finally {
@@ -141,10 +171,10 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     }
   }
 
-  /** Reserve and charge in parallel; the first refusal (or the deadline) decides at once. */
+  /** Every action in parallel; the first refusal (or the deadline) decides at once. */
   function act(saga: Saga, lease: Lease): Promise<Outcome> {
     return new Promise((resolve) => {
-      let waiting = 2;
+      let waiting = STEPS.length;
       let decided = false;
       const stop = (): boolean => decided || lease.lost || closed;
       const onReply = (reply: Reply | undefined): void => {
@@ -157,116 +187,22 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
           resolve(OK);
         }
       };
-      const items = aggregate(saga.items);
-      void untilAnswered('stock', { type: 'reserve', sagaId: saga.sagaId, items }, saga.deadline, stop).then(
-        onReply,
-      );
-      void untilAnswered(
-        'payment',
-        { type: 'charge', sagaId: saga.sagaId, userId: saga.userId, amount: saga.amount },
-        saga.deadline,
-        stop,
-      ).then(onReply);
-    });
-  }
-
-  /**
-   * Sends a command, and again every `attemptMs` (or on the compensation back-off) until one
-   * copy is answered as `accept` wants. Every copy keeps listening until the deadline, so a
-   * participant slower than `attemptMs` still gets its answer through. Undefined at the
-   * deadline or when `stop` says so.
-   */
-  function untilAnswered<P extends Participant>(
-    to: P,
-    command: Commands[P],
-    deadline: number,
-    stop: () => boolean,
-    accept: (reply: Reply) => boolean = () => true,
-    pause: (attempt: number) => number = () => timing.attemptMs,
-  ): Promise<Reply | undefined> {
-    return new Promise((resolve) => {
-      let done = false;
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (reply: Reply | undefined): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(reply);
-      };
-      const send = (attempt: number): void => {
-        const left = deadline - Date.now();
-        if (left <= 0 || stop()) return finish(undefined);
-        void bus.request(to, command, Math.min(left, MAX_LISTEN_MS)).then((reply) => {
-          if (reply === undefined) return;
-          if (accept(reply)) finish(reply);
-          else log.error({ saga_id: sagaIdOf(command), reply }, 'unexpected reply; re-sending');
-        });
-        timer = setTimeout(() => send(attempt + 1), Math.min(pause(attempt), left));
-      };
-      send(0);
-    });
-  }
-
-  /** Release and refund, re-sent until both are acknowledged: a compensation is never dropped. */
-  async function compensate(saga: Saga, lease: Lease): Promise<void> {
-    const items = aggregate(saga.items);
-    const stop = (): boolean => lease.lost || closed;
-    const acked = (reply: Reply): boolean => reply.ok;
-    const pause = (attempt: number): number => backoff(attempt, timing.attemptMs, timing.retryMaxMs);
-    await Promise.all([
-      untilAnswered('stock', { type: 'release', sagaId: saga.sagaId, items }, Infinity, stop, acked, pause),
-      untilAnswered(
-        'payment',
-        { type: 'refund', sagaId: saga.sagaId, userId: saga.userId, amount: saga.amount },
-        Infinity,
-        stop,
-        acked,
-        pause,
-      ),
-    ]);
-  }
-
-  /**
-   * Waits for a saga driven elsewhere to finish, polling its record; if its owner's lease
-   * expires meanwhile, takes it over and drives it here (ARCHITECTURE §3.4).
-   */
-  async function awaitOutcome(sagaId: string, orderId: string): Promise<Outcome> {
-    for (let attempt = 0; ; attempt++) {
-      const local = driving.get(sagaId);
-      if (local && !closed) return local.outcome;
-      const saga = await persist('find saga', () => store.findSaga(sagaId));
-      // A finished record outlived its TTL: the order itself tells the outcome.
-      if (saga === undefined) return checkout(orderId);
-      if (saga.state === 'COMMITTED') return OK;
-      if (saga.state === 'ABORTED') return refused(saga.reason ?? 'checkout_timeout');
-      const now = Date.now();
-      if (saga.leaseUntil < now && !closed) {
-        const taken = await persist('take over', () =>
-          store.takeOver(sagaId, owner, now, now + timing.leaseMs),
-        );
-        if (taken) {
-          log.info({ saga_id: sagaId, order_id: orderId, epoch: taken.epoch }, 'took over saga');
-          return run(taken);
-        }
+      for (const { participant, action } of STEPS) {
+        void send(participant, action(saga), saga.deadline, { stop }).then(onReply);
       }
-      await sleep(backoff(attempt, 2, 50));
-    }
+    });
   }
 
-  async function sweep(): Promise<number> {
-    if (closed) return 0;
-    const now = Date.now();
-    const ids = await store.expiredSagas(now, SWEEP_BATCH);
-    let claimed = 0;
-    for (const id of ids) {
-      if (driving.has(id)) continue;
-      const taken = await store.takeOver(id, owner, now, now + timing.leaseMs);
-      if (!taken) continue;
-      claimed++;
-      log.info({ saga_id: id, order_id: taken.orderId, epoch: taken.epoch }, 'sweeper took over saga');
-      run(taken).catch((error: unknown) => log.error({ err: error, saga_id: id }, 'recovered saga failed'));
-    }
-    return claimed;
+  /** Every compensation, re-sent until acknowledged: a compensation is never dropped. */
+  async function compensate(saga: Saga, lease: Lease): Promise<void> {
+    const options = {
+      stop: (): boolean => lease.lost || closed,
+      accept: (reply: Reply): boolean => reply.ok,
+      pause: (attempt: number): number => backoff(attempt, timing.attemptMs, timing.retryMaxMs),
+    };
+    await Promise.all(
+      STEPS.map(({ participant, compensation }) => send(participant, compensation(saga), Infinity, options)),
+    );
   }
 
   async function close(drainMs = 5000): Promise<void> {
@@ -275,5 +211,5 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     closed = true;
   }
 
-  return { checkout, sweep, close };
+  return { checkout, sweep: () => recovery.sweep(), close };
 }

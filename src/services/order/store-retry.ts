@@ -1,0 +1,27 @@
+/**
+ * Order store steps are idempotent or compare-and-set, so one that failed for infrastructure
+ * reasons (Redis failing over, a dropped connection) is simply run again, for a bounded time.
+ */
+import type { Log } from '../../lib/log.js';
+import { backoff, sleep } from '../../lib/time.js';
+
+/** A store step that keeps failing this long is given up: the error reaches the caller. */
+const STORE_RETRY_MS = 30_000;
+
+/** Runs `step` until it succeeds or STORE_RETRY_MS have passed; `what` names it in the log. */
+export type RetryStoreStep = <T>(what: string, step: () => Promise<T>) => Promise<T>;
+
+export function storeStepRetrier(log: Log, retryMaxMs: number): RetryStoreStep {
+  return async <T>(what: string, step: () => Promise<T>): Promise<T> => {
+    const giveUpAt = Date.now() + STORE_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (Date.now() >= giveUpAt) throw error;
+        log.warn({ err: error, step: what, attempt }, 'order store step failed; retrying');
+        await sleep(backoff(attempt, 10, retryMaxMs));
+      }
+    }
+  };
+}

@@ -68,30 +68,34 @@ describe('nginx gateway config', () => {
     }
   });
 
-  it('re-sends a POST only where a repeat is harmless: checkout, creates, batch_init, keyed writes', () => {
+  it('gives every unkeyed POST the gateway request id as its key, and re-sends any request', () => {
     const conf = rendered();
+    expect(conf).toMatch(
+      /map "\$request_method:\$http_idempotency_key" \$idempotency_key \{\s*"POST:" \$request_id;\s*default \$http_idempotency_key;/,
+    );
+    expect(conf).toContain('proxy_set_header Idempotency-Key $idempotency_key;');
+    expect(conf).toContain('proxy_next_upstream error timeout http_502 http_503 non_idempotent;');
+    // No location narrows the server-level retry (a location's own proxy_next_upstream would).
     const blocks = conf.split(/\n\s*location /).slice(1);
-    const retrying = blocks.filter((b) => b.includes('non_idempotent')).map((b) => b.split(' {')[0]);
-    expect(retrying).toEqual([
-      '~ ^/orders/checkout/',
-      '~ ^/orders/(create|batch_init)/',
-      '~ ^/stock/(item/create|batch_init)/',
-      '~ ^/payment/(create_user$|batch_init/)',
-      '= /_keyed/order',
-      '= /_keyed/stock',
-      '= /_keyed/payment',
-    ]);
-    // Plain writes reach the keyed locations only through a present Idempotency-Key.
-    for (const writes of [
-      '~ ^/orders/addItem/',
-      '~ ^/stock/(add|subtract)/',
-      '~ ^/payment/(pay|add_funds)/',
-    ]) {
-      const block = blocks.find((b) => b.startsWith(writes)) ?? '';
-      expect(block).toMatch(/if \(\$http_idempotency_key\) \{\s*rewrite \^ \/_keyed\//);
-      expect(block).not.toContain('non_idempotent');
-    }
+    expect(blocks.filter((b) => b.split('}')[0]?.includes('proxy_next_upstream'))).toEqual([]);
     expect(conf).toContain('server 127.0.0.1:3 max_fails=1 fail_timeout=2s;');
+  });
+
+  it('shares the public port between instances only when asked, each with its own status port', () => {
+    const shared = gatewayConf({
+      listenPort: 18000,
+      reuseport: true,
+      statusPort: 18001,
+      workers: '1',
+      pidFile: '/p',
+      errorLog: '/e',
+      tempDir: '/t',
+      upstreams: { order: [1], stock: [2], payment: [3] },
+    });
+    expect(shared).toContain('listen 127.0.0.1:18000 reuseport backlog=4096;');
+    expect(shared).toContain('listen 127.0.0.1:18001;');
+    expect(rendered()).toContain('listen 127.0.0.1:18000 backlog=4096;');
+    expect(rendered()).toContain('listen unix:/tmp/x/temp/status.sock;');
   });
 
   it('refuses a template placeholder it has no value for', () => {
@@ -154,7 +158,9 @@ describe('cluster supervisor', () => {
     expect(upOutput).toBe(`ready http://127.0.0.1:${current.gatewayPort}\n`);
     expect(current.phase).toBe('ready');
     const names = current.components.map((c) => c.name);
-    expect(names).toEqual(expect.arrayContaining(['order-redis-3', 'sentinel-3', 'rabbitmq', 'nginx']));
+    expect(names).toEqual(
+      expect.arrayContaining(['order-redis-3', 'sentinel-3', 'rabbitmq', 'nginx-1', 'nginx-2']),
+    );
     expect(names.filter((n) => /^(order|stock|payment)-[12]$/.test(n))).toHaveLength(servicesBuilt ? 6 : 0);
     const { stdout } = await cli(['status', '--dir', dir, '--json']);
     const status = JSON.parse(stdout) as {
@@ -195,10 +201,19 @@ describe('cluster supervisor', () => {
     },
   );
 
-  it('restarts nginx after it was killed, with no worker left behind', async () => {
-    const before = component('nginx');
-    await cli(['kill', 'nginx', '--dir', dir]);
-    expect(await cameBack('nginx', before.pid, 20_000)).toBe(true);
+  it('keeps accepting connections while one of two nginx instances is dead, and restarts it', async () => {
+    const port = state().gatewayPort;
+    const before = component('nginx-1');
+    expect(component('nginx-2').port).not.toBe(before.port);
+    // `nginx` names the first instance.
+    const { stdout } = await cli(['kill', 'nginx', '--dir', dir]);
+    expect(stdout).toContain(`killed nginx-1 pid ${before.pid}`);
+    // Fresh connections at once, before the supervisor restarts it (0.5 s): the other instance
+    // takes them.
+    expect(await waitFor(() => !isAlive(before.pid), 2000, 10)).toBe(true);
+    const statuses = await Promise.all(Array.from({ length: 50 }, () => httpStatus(port, '/health')));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(await cameBack('nginx-1', before.pid, 20_000)).toBe(true);
     expect(groupMembers(before.pid)).toEqual([]);
   });
 

@@ -49,7 +49,8 @@ function component(
 export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
   const { cfg, dir } = opts;
   const path = cfg.path;
-  const count = SERVICES.length * (REDIS_PER_SERVICE + REPLICAS_PER_SERVICE) + SENTINELS + 2 + 1;
+  const count =
+    SERVICES.length * (REDIS_PER_SERVICE + REPLICAS_PER_SERVICE) + SENTINELS + 2 + 1 + cfg.gatewayInstances;
   const pool = await freePorts(count);
   const take = (): number => {
     const port = pool.shift();
@@ -165,35 +166,42 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
     });
   }
 
-  const nginx = component(dir, {
-    name: 'nginx',
-    kind: 'nginx',
-    port: gatewayPort,
-    command: NGINX,
-    args: [],
-    env: { PATH: path },
-    stage: 3,
-  });
-  const conf = join(nginx.dir, 'nginx.conf');
-  const tempDir = join(nginx.dir, 'temp');
-  mkdirSync(tempDir, { recursive: true });
-  writeFileSync(
-    conf,
-    gatewayConf({
-      listenPort: gatewayPort,
-      workers: cfg.gatewayWorkers,
-      pidFile: join(nginx.dir, 'nginx.pid'),
-      errorLog: nginx.log,
-      tempDir,
-      upstreams: {
-        order: servicePorts.get('order') ?? [],
-        stock: servicePorts.get('stock') ?? [],
-        payment: servicePorts.get('payment') ?? [],
-      },
-    }),
-  );
-  // -e: the error log nginx uses before it has read its config (default /var/log/nginx).
-  components.push({ ...nginx, args: ['-p', nginx.dir, '-c', conf, '-e', nginx.log] });
+  // Several gateways on one port (SO_REUSEPORT), each with its own files and status port: the
+  // kernel hands new connections to the live ones, so killing one refuses no connection.
+  const upstreams = {
+    order: servicePorts.get('order') ?? [],
+    stock: servicePorts.get('stock') ?? [],
+    payment: servicePorts.get('payment') ?? [],
+  };
+  for (let i = 1; i <= cfg.gatewayInstances; i += 1) {
+    const nginx = component(dir, {
+      name: `nginx-${i}`,
+      kind: 'nginx',
+      port: take(),
+      command: NGINX,
+      args: [],
+      env: { PATH: path },
+      stage: 3,
+    });
+    const conf = join(nginx.dir, 'nginx.conf');
+    const tempDir = join(nginx.dir, 'temp');
+    mkdirSync(tempDir, { recursive: true });
+    writeFileSync(
+      conf,
+      gatewayConf({
+        listenPort: gatewayPort,
+        reuseport: true,
+        statusPort: nginx.port,
+        workers: cfg.gatewayWorkers,
+        pidFile: join(nginx.dir, 'nginx.pid'),
+        errorLog: nginx.log,
+        tempDir,
+        upstreams,
+      }),
+    );
+    // -e: the error log nginx uses before it has read its config (default /var/log/nginx).
+    components.push({ ...nginx, args: ['-p', nginx.dir, '-c', conf, '-e', nginx.log] });
+  }
 
   return {
     dir,

@@ -30,6 +30,13 @@ export function upstreamServers(ports: readonly number[]): string {
 
 export function gatewayConf(opts: {
   listenPort: number;
+  /**
+   * SO_REUSEPORT on the public port, so several instances can listen on it at once and the
+   * kernel spreads new connections over the live ones (one killed, the others take all).
+   */
+  reuseport?: boolean;
+  /** Port of this instance's own /health; without it, a unix socket in tempDir. */
+  statusPort?: number;
   workers: string;
   pidFile: string;
   errorLog: string;
@@ -44,7 +51,9 @@ export function gatewayConf(opts: {
     PID_FILE: opts.pidFile,
     ERROR_LOG: opts.errorLog,
     TEMP_DIR: opts.tempDir,
-    LISTEN: `127.0.0.1:${opts.listenPort}`,
+    LISTEN: `127.0.0.1:${opts.listenPort}${opts.reuseport === true ? ' reuseport' : ''}`,
+    STATUS_LISTEN:
+      opts.statusPort === undefined ? `unix:${opts.tempDir}/status.sock` : `127.0.0.1:${opts.statusPort}`,
     ORDER_SERVERS: upstreamServers(opts.upstreams.order),
     STOCK_SERVERS: upstreamServers(opts.upstreams.stock),
     PAYMENT_SERVERS: upstreamServers(opts.upstreams.payment),

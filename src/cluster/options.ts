@@ -15,7 +15,7 @@ options:
   --only infra       up: Redis, Sentinels, RabbitMQ and nginx, no service processes
   --env K=V          up: set K=V on every service process (repeatable)
 names: order-1 order-2 stock-1 stock-2 payment-1 payment-2 <svc>-redis-1..3 <svc>-redis-master
-  <svc>-redis-replica sentinel-1..3 rabbitmq nginx`;
+  <svc>-redis-replica sentinel-1..3 rabbitmq nginx-1 nginx-2 (nginx = nginx-1)`;
 
 export type Command = 'up' | 'down' | 'status' | 'kill' | 'restart';
 

@@ -1,6 +1,6 @@
 /**
- * Names accepted by `kill` and `restart`: concrete components (`stock-redis-2`, `order-1`) and
- * roles resolved through Sentinel at the moment of the call (`stock-redis-master`,
+ * Names accepted by `kill` and `restart`: concrete components (`stock-redis-2`, `order-1`), the
+ * alias `nginx` for `nginx-1`, and roles resolved through Sentinel at the moment of the call (`stock-redis-master`,
  * `stock-redis-replica`).
  */
 import { isAlive } from './processes.js';
@@ -45,7 +45,9 @@ export async function resolveTarget(
     }
     throw new Error(`no live replica of ${service} found`);
   }
-  const component = state.components.find((c) => c.name === name);
+  // `nginx`: the first gateway instance (there are GATEWAY_INSTANCES, nginx-1 ...).
+  const wanted = name === 'nginx' ? 'nginx-1' : name;
+  const component = state.components.find((c) => c.name === wanted);
   if (component === undefined) throw new Error(`unknown component ${name}`);
   return component;
 }

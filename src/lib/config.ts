@@ -124,6 +124,11 @@ export interface ClusterConfig {
   gatewayPort: number;
   /** GATEWAY_WORKERS (default 1): nginx worker_processes, a number or `auto`. */
   gatewayWorkers: string;
+  /**
+   * GATEWAY_INSTANCES (default 2): nginx instances sharing the gateway port (SO_REUSEPORT),
+   * so a dead one is no single front door; 1 gives the single instance of before.
+   */
+  gatewayInstances: number;
   /** CLUSTER_SENTINEL_DOWN_AFTER_MS (default 3000): silence before Sentinel calls a master down. */
   sentinelDownAfterMs: number;
   /** CLUSTER_SENTINEL_FAILOVER_TIMEOUT_MS (default 5000): Sentinel failover-timeout. */
@@ -158,6 +163,7 @@ export function loadClusterConfig(env: Env = process.env): ClusterConfig {
     dir: str(env, 'CLUSTER_DIR', '.cluster'),
     gatewayPort: int(env, 'GATEWAY_PORT', 8000),
     gatewayWorkers,
+    gatewayInstances: int(env, 'GATEWAY_INSTANCES', 2, 1),
     sentinelDownAfterMs: int(env, 'CLUSTER_SENTINEL_DOWN_AFTER_MS', 3000, 100),
     sentinelFailoverTimeoutMs: int(env, 'CLUSTER_SENTINEL_FAILOVER_TIMEOUT_MS', 5000, 1000),
     readyTimeoutMs: int(env, 'CLUSTER_READY_TIMEOUT_MS', 180_000, 1000),

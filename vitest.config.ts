@@ -1,11 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Four tiers, each a vitest project (`npm run test:<tier>` = `vitest run --project <tier>`):
+ * - unit: no servers -- pure logic, SQLite, the app in-process.
+ * - integration: the machine's Redis (6379) and RabbitMQ (5672) under unique key prefixes and
+ *   queue names, so its files may run side by side.
+ * - system: real processes (cluster, embedded, chaos, fuzz, bench smoke): one file at a time,
+ *   since each one loads the 2 shared cores by itself.
+ * - deploy: checks of deploy/ (compose, Helm, k8s, Dockerfile, nginx and Redis scripts).
+ * Vitest sizes pools globally, not per project, so the parallel tiers run in the `threads` pool
+ * and the system tier in a `forks` pool of one; the system tier runs after the others.
+ */
+const tier = (name: string, parallel: boolean) => ({
+  extends: true as const,
+  test: {
+    name,
+    include: [`test/${name}/**/*.test.ts`],
+    pool: parallel ? ('threads' as const) : ('forks' as const),
+    sequence: { groupOrder: parallel ? 0 : 1 },
+  },
+});
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Cluster and consistency suites start real processes: run files one at a time on 2 cores.
-    fileParallelism: false,
+    poolOptions: { threads: { maxThreads: 4, minThreads: 1 }, forks: { maxForks: 1, minForks: 1 } },
+    projects: [tier('unit', true), tier('integration', true), tier('system', false), tier('deploy', true)],
   },
 });

@@ -9,8 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT } from './support/helm.js';
-import { SET_BY_DEPLOYMENT, TUNABLE } from './support/service-env.js';
+import { REPO_ROOT } from '../support/helm.js';
+import { SET_BY_DEPLOYMENT, TUNABLE } from '../support/service-env.js';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'deploy', 'compose.yaml');
 const SERVICES = ['order', 'stock', 'payment'] as const;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/helm.js';
+import { REPO_ROOT } from '../support/helm.js';
 
 interface Instruction {
   keyword: string;

@@ -1,6 +1,6 @@
 /** Saga ids: unique, and sorted by creation so the stores' B-trees append instead of scatter. */
 import { describe, expect, it } from 'vitest';
-import { newSagaId } from '../src/services/order/saga-id.js';
+import { newSagaId } from '../../src/services/order/saga-id.js';
 
 describe('newSagaId', () => {
   it('makes distinct ids that sort in the order they were made', () => {

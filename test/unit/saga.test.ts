@@ -3,19 +3,19 @@
  * stalled owner fenced off by the replica that took its saga over.
  */
 import { describe, expect, it } from 'vitest';
-import type { Commands, Participant } from '../src/bus/bus.js';
-import { createLocalBus, type DeliveryFaults } from '../src/bus/local.js';
-import { silentLog } from '../src/lib/log.js';
-import { OK, refused } from '../src/lib/outcome.js';
-import { sleep } from '../src/lib/time.js';
-import { paymentCommands } from '../src/services/payment/commands.js';
-import { openSqlitePaymentStore } from '../src/services/payment/store.sqlite.js';
-import { startSweeper } from '../src/services/order/recovery.js';
-import { createCheckout } from '../src/services/order/saga.js';
-import type { OrderStore } from '../src/services/order/store.js';
-import { openSqliteOrderStore } from '../src/services/order/store.sqlite.js';
-import { stockCommands } from '../src/services/stock/commands.js';
-import { openSqliteStockStore } from '../src/services/stock/store.sqlite.js';
+import type { Commands, Participant } from '../../src/bus/bus.js';
+import { createLocalBus, type DeliveryFaults } from '../../src/bus/local.js';
+import { silentLog } from '../../src/lib/log.js';
+import { OK, refused } from '../../src/lib/outcome.js';
+import { sleep } from '../../src/lib/time.js';
+import { paymentCommands } from '../../src/services/payment/commands.js';
+import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
+import { startSweeper } from '../../src/services/order/recovery.js';
+import { createCheckout } from '../../src/services/order/saga.js';
+import type { OrderStore } from '../../src/services/order/store.js';
+import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
+import { stockCommands } from '../../src/services/stock/commands.js';
+import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
 
 const TIMING = { leaseMs: 60, attemptMs: 20, deadlineMs: 300, sweepMs: 10, retryMaxMs: 20 };
 const later = <T>(ms: number, value: Promise<T>): Promise<T> => value.then((v) => sleep(ms).then(() => v));

@@ -12,18 +12,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpStatus, probe } from '../src/cluster/health.js';
-import { gatewayConf, renderTemplate } from '../src/cluster/nginx-conf.js';
-import { groupMembers, isAlive, waitFor } from '../src/cluster/processes.js';
-import { sentinelConf } from '../src/cluster/redis-conf.js';
-import { redisInfo, sentinelMasterPort } from '../src/cluster/redis-probe.js';
+import { httpStatus, probe } from '../../src/cluster/health.js';
+import { gatewayConf, renderTemplate } from '../../src/cluster/nginx-conf.js';
+import { groupMembers, isAlive, waitFor } from '../../src/cluster/processes.js';
+import { sentinelConf } from '../../src/cluster/redis-conf.js';
+import { redisInfo, sentinelMasterPort } from '../../src/cluster/redis-probe.js';
 import {
   SERVICES,
   readPlan,
   readState,
   type ClusterState,
   type ComponentState,
-} from '../src/cluster/state.js';
+} from '../../src/cluster/state.js';
 
 const run = promisify(execFile);
 const CLI = resolve('dist/cluster/cli.js');

@@ -14,7 +14,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { REPO_ROOT } from './support/helm.js';
+import { REPO_ROOT } from '../support/helm.js';
 
 const NGINX = '/usr/sbin/nginx';
 const TEMPLATE = join(REPO_ROOT, 'deploy', 'nginx', 'gateway.conf.template');

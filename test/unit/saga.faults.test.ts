@@ -5,18 +5,18 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createLocalBus } from '../src/bus/local.js';
-import { silentLog } from '../src/lib/log.js';
-import type { Outcome } from '../src/lib/outcome.js';
-import { sleep } from '../src/lib/time.js';
-import { paymentCommands } from '../src/services/payment/commands.js';
-import { openSqlitePaymentStore } from '../src/services/payment/store.sqlite.js';
-import { startSweeper } from '../src/services/order/recovery.js';
-import { createCheckout } from '../src/services/order/saga.js';
-import { openSqliteOrderStore } from '../src/services/order/store.sqlite.js';
-import { stockCommands } from '../src/services/stock/commands.js';
-import { openSqliteStockStore } from '../src/services/stock/store.sqlite.js';
-import { crashable, crashableBus, deliveryFaults } from './support/faults.js';
+import { createLocalBus } from '../../src/bus/local.js';
+import { silentLog } from '../../src/lib/log.js';
+import type { Outcome } from '../../src/lib/outcome.js';
+import { sleep } from '../../src/lib/time.js';
+import { paymentCommands } from '../../src/services/payment/commands.js';
+import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
+import { startSweeper } from '../../src/services/order/recovery.js';
+import { createCheckout } from '../../src/services/order/saga.js';
+import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
+import { stockCommands } from '../../src/services/stock/commands.js';
+import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
+import { crashable, crashableBus, deliveryFaults } from '../support/faults.js';
 
 const TIMING = { leaseMs: 40, attemptMs: 15, deadlineMs: 250, sweepMs: 10, retryMaxMs: 20 };
 const RECORDS = { recordTtlMs: 60_000 };

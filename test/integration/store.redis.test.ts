@@ -6,18 +6,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { loadConfig } from '../src/lib/config.js';
-import { silentLog } from '../src/lib/log.js';
-import { OK } from '../src/lib/outcome.js';
-import { connectRedis, deleteByPrefix, type Redis } from '../src/lib/redis.js';
-import { createRedisOrderStore } from '../src/services/order/store.redis.js';
-import { createRedisPaymentStore } from '../src/services/payment/store.redis.js';
-import { createRedisStockStore } from '../src/services/stock/store.redis.js';
-import type { StoreOptions } from './conformance/harness.js';
-import { describeOrderStore } from './conformance/order.js';
-import { describePaymentStore } from './conformance/payment.js';
-import { describeStockStore } from './conformance/stock.js';
-import { redisProcesses, replyEatingProxy, testRedisUrl } from './support/redis.js';
+import { loadConfig } from '../../src/lib/config.js';
+import { silentLog } from '../../src/lib/log.js';
+import { OK } from '../../src/lib/outcome.js';
+import { connectRedis, deleteByPrefix, type Redis } from '../../src/lib/redis.js';
+import { createRedisOrderStore } from '../../src/services/order/store.redis.js';
+import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
+import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
+import type { StoreOptions } from '../conformance/harness.js';
+import { describeOrderStore } from '../conformance/order.js';
+import { describePaymentStore } from '../conformance/payment.js';
+import { describeStockStore } from '../conformance/stock.js';
+import { redisProcesses, replyEatingProxy, testRedisUrl } from '../support/redis.js';
 
 /** Every key this file writes starts with this, so afterAll can delete them all. */
 const ROOT = `t:${randomUUID()}:`;

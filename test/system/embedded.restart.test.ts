@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sleep } from '../src/lib/time.js';
-import { createClient } from './support/client.js';
-import { conservationProblem } from './support/conservation.js';
-import { startEmbedded, type Running } from './support/embedded.js';
-import { inParallel } from './suites/consistency.js';
+import { sleep } from '../../src/lib/time.js';
+import { createClient } from '../support/client.js';
+import { conservationProblem } from '../support/conservation.js';
+import { startEmbedded, type Running } from '../support/embedded.js';
+import { inParallel } from '../suites/consistency.js';
 
 const ORDERS = 200;
 const USERS = 50;

@@ -5,13 +5,13 @@
  * checkouts — no client sees a 5xx, every saga finishes, nothing is lost or invented.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../src/lib/time.js';
-import { createClient } from './support/client.js';
-import { startCluster, type TestCluster } from './support/cluster.js';
-import { conservationProblem } from './support/conservation.js';
-import { describeBadInput } from './suites/bad-input.js';
-import { describeConsistency, inParallel } from './suites/consistency.js';
-import { describeContract } from './suites/contract.js';
+import { sleep } from '../../src/lib/time.js';
+import { createClient } from '../support/client.js';
+import { startCluster, type TestCluster } from '../support/cluster.js';
+import { conservationProblem } from '../support/conservation.js';
+import { describeBadInput } from '../suites/bad-input.js';
+import { describeConsistency, inParallel } from '../suites/consistency.js';
+import { describeContract } from '../suites/contract.js';
 
 const POPULATION = { orders: 1000, users: 200, items: 50, credit: 20, stock: 30 };
 let cluster: TestCluster;

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { groupCommit, openDatabase, type Db } from '../src/lib/sqlite.js';
+import { groupCommit, openDatabase, type Db } from '../../src/lib/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'group-commit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

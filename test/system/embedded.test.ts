@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from './support/client.js';
-import { startEmbedded, type Running } from './support/embedded.js';
-import { describeBadInput } from './suites/bad-input.js';
-import { describeConsistency } from './suites/consistency.js';
-import { describeContract } from './suites/contract.js';
+import { createClient } from '../support/client.js';
+import { startEmbedded, type Running } from '../support/embedded.js';
+import { describeBadInput } from '../suites/bad-input.js';
+import { describeConsistency } from '../suites/consistency.js';
+import { describeContract } from '../suites/contract.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-embedded-'));
 let system: Running;

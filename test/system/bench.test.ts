@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCpu, GENERATOR } from '../bench/cpu.js';
-import { summarise } from '../bench/load.js';
-import { lineChart } from '../bench/plot.js';
-import type { Report } from '../bench/report.js';
+import { startCpu, GENERATOR } from '../../bench/cpu.js';
+import { summarise } from '../../bench/load.js';
+import { lineChart } from '../../bench/plot.js';
+import type { Report } from '../../bench/report.js';
 
 const run = promisify(execFile);
 

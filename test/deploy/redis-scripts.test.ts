@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support/helm.js';
+import { REPO_ROOT } from '../support/helm.js';
 
 const FILES = join(REPO_ROOT, 'deploy', 'helm', 'checkout-saga', 'files');
 const REDIS_START = join(FILES, 'redis-start.sh');

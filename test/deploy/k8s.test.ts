@@ -5,7 +5,7 @@
  * Kubernetes API schemas (test/support/k8s-schema.ts). What that does not prove is listed in
  * docs/deploy.md.
  *
- * deploy/k8s is regenerated with `npx vitest run test/deploy-k8s.test.ts -u`.
+ * deploy/k8s is regenerated with `npx vitest run test/deploy/k8s.test.ts -u`.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,14 +13,14 @@ import { join } from 'node:path';
 import { format } from 'prettier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { helm, helmBinary, REPO_ROOT } from './support/helm.js';
-import { manifestName, schemaErrors, strictFieldErrors, type Manifest } from './support/k8s-schema.js';
+import { helm, helmBinary, REPO_ROOT } from '../support/helm.js';
+import { manifestName, schemaErrors, strictFieldErrors, type Manifest } from '../support/k8s-schema.js';
 import {
   LEFT_AT_DEFAULT,
   SET_BY_DEPLOYMENT,
   TUNABLE,
   serviceConfigVariables,
-} from './support/service-env.js';
+} from '../support/service-env.js';
 
 const CHART = 'deploy/helm/checkout-saga';
 const K8S_DIR = join(REPO_ROOT, 'deploy', 'k8s');
@@ -251,7 +251,7 @@ async function renderedK8sFiles(): Promise<Map<string, string>> {
     const text =
       `# Generated from ${CHART}/templates/${file} by \`helm template checkout-saga ${CHART}\n` +
       `# --namespace ${NAMESPACE}\` (default values). Edit the chart, not this file, then run\n` +
-      '# `npx vitest run test/deploy-k8s.test.ts -u`.\n' +
+      '# `npx vitest run test/deploy/k8s.test.ts -u`.\n' +
       bodies.map((body) => `---\n${body}\n`).join('');
     result.set(
       file,

@@ -4,10 +4,10 @@
  * and names each kind of breach.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate, subsetSums } from '../chaos/invariants.js';
-import { newLedger, type Answer, type Entry, type Ledger, type Op } from '../chaos/ledger.js';
-import { measure } from '../chaos/metrics.js';
-import type { Snapshot } from '../chaos/snapshot.js';
+import { evaluate, subsetSums } from '../../chaos/invariants.js';
+import { newLedger, type Answer, type Entry, type Ledger, type Op } from '../../chaos/ledger.js';
+import { measure } from '../../chaos/metrics.js';
+import type { Snapshot } from '../../chaos/snapshot.js';
 
 function entry(op: Op, ...statuses: Answer[]): Entry {
   return { ...op, tries: statuses.map((status, i) => ({ status, start: i * 10, end: i * 10 + 5 })) };

@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Handler, PaymentCommand, Reply, StockCommand } from '../src/bus/bus.js';
-import { createRabbitBus, type RabbitBus, type RabbitBusOptions } from '../src/bus/rabbit.js';
-import { commandQueue, deadLetterQueue, PARTICIPANTS } from '../src/bus/rabbit-topology.js';
-import { silentLog } from '../src/lib/log.js';
-import { createTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import type { Handler, PaymentCommand, Reply, StockCommand } from '../../src/bus/bus.js';
+import { createRabbitBus, type RabbitBus, type RabbitBusOptions } from '../../src/bus/rabbit.js';
+import { commandQueue, deadLetterQueue, PARTICIPANTS } from '../../src/bus/rabbit-topology.js';
+import { silentLog } from '../../src/lib/log.js';
+import { createTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const BROKER_PORT = 5672;
 const URL = `amqp://guest:guest@127.0.0.1:${BROKER_PORT}`;

@@ -5,18 +5,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalBus } from '../src/bus/local.js';
-import { loadConfig } from '../src/lib/config.js';
-import { silentLog } from '../src/lib/log.js';
-import { closeRedis, connectRedis, createDurability, deleteByPrefix, type Redis } from '../src/lib/redis.js';
-import { createRedisOrderStore } from '../src/services/order/store.redis.js';
-import { createRedisPaymentStore } from '../src/services/payment/store.redis.js';
-import { createRedisStockStore } from '../src/services/stock/store.redis.js';
-import { buildSystem, type System } from '../src/system.js';
-import { createClient, field } from './support/client.js';
-import { describeBadInput } from './suites/bad-input.js';
-import { describeConsistency } from './suites/consistency.js';
-import { describeContract } from './suites/contract.js';
+import { createLocalBus } from '../../src/bus/local.js';
+import { loadConfig } from '../../src/lib/config.js';
+import { silentLog } from '../../src/lib/log.js';
+import {
+  closeRedis,
+  connectRedis,
+  createDurability,
+  deleteByPrefix,
+  type Redis,
+} from '../../src/lib/redis.js';
+import { createRedisOrderStore } from '../../src/services/order/store.redis.js';
+import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
+import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
+import { buildSystem, type System } from '../../src/system.js';
+import { createClient, field } from '../support/client.js';
+import { describeBadInput } from '../suites/bad-input.js';
+import { describeConsistency } from '../suites/consistency.js';
+import { describeContract } from '../suites/contract.js';
 
 const ROOT = `t:${randomUUID()}:`;
 const config = loadConfig({ ...process.env, SAGA_DEADLINE_MS: '3000' });

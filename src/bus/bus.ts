@@ -8,14 +8,19 @@
 import type { ItemLine } from '../lib/items.js';
 import type { Reason } from '../lib/outcome.js';
 
+/**
+ * Saga commands name the order: a participant keeps at most one uncompensated effect per order
+ * (docs/store-semantics.md). A compensation gives back what the act recorded, so release's
+ * items and refund's user and amount only say what the orchestrator expects.
+ */
 export type StockCommand =
-  | { type: 'reserve'; sagaId: string; items: ItemLine[] }
-  | { type: 'release'; sagaId: string; items: ItemLine[] }
+  | { type: 'reserve'; sagaId: string; orderId: string; items: ItemLine[] }
+  | { type: 'release'; sagaId: string; orderId: string; items: ItemLine[] }
   | { type: 'price'; itemId: string };
 
 export type PaymentCommand =
-  | { type: 'charge'; sagaId: string; userId: string; amount: number }
-  | { type: 'refund'; sagaId: string; userId: string; amount: number };
+  | { type: 'charge'; sagaId: string; orderId: string; userId: string; amount: number }
+  | { type: 'refund'; sagaId: string; orderId: string; userId: string; amount: number };
 
 export interface Commands {
   stock: StockCommand;

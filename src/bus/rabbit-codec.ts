@@ -45,7 +45,10 @@ function isStockCommand(value: Fields): boolean {
     case 'reserve':
     case 'release':
       return (
-        hasExactly(value, ['type', 'sagaId', 'items']) && isId(value['sagaId']) && isItems(value['items'])
+        hasExactly(value, ['type', 'sagaId', 'orderId', 'items']) &&
+        isId(value['sagaId']) &&
+        isId(value['orderId']) &&
+        isItems(value['items'])
       );
     case 'price':
       return hasExactly(value, ['type', 'itemId']) && isId(value['itemId']);
@@ -60,8 +63,9 @@ function isPaymentCommand(value: Fields): boolean {
     case 'refund':
       // An amount of 0 is legal: it only checks that the user exists (payment store).
       return (
-        hasExactly(value, ['type', 'sagaId', 'userId', 'amount']) &&
+        hasExactly(value, ['type', 'sagaId', 'orderId', 'userId', 'amount']) &&
         isId(value['sagaId']) &&
+        isId(value['orderId']) &&
         isId(value['userId']) &&
         isCount(value['amount'], 0)
       );

@@ -165,28 +165,47 @@ function recordTable(db: Db, table: string, ttlMs: number) {
 /** What a participant's act decided: applied (with what to give back later) or refused. */
 export type Attempt = { applied: true; taken: string } | { applied: false; reason: Reason };
 
-/** The per-saga records of a participant (stock reserve/release, payment charge/refund). */
+/**
+ * The per-saga records of a participant (stock reserve/release, payment charge/refund), and
+ * the per-order index that keeps at most one uncompensated effect per order id: an act for a
+ * new saga of an order first gives back the effect an earlier saga of it still holds (that
+ * saga lost its order-side record; docs/store-semantics.md, "one effect per order").
+ */
 export interface SagaRecords {
   /**
    * Call inside the store's transaction. Answers the recorded outcome if the saga was seen;
-   * else runs `attempt` (which must apply everything or nothing) and records its result.
+   * else gives back an earlier saga's effect on the same order, runs `attempt` (which must
+   * apply everything or nothing) and records its result.
    */
-  act(sagaId: string, attempt: () => Attempt): Outcome;
+  act(sagaId: string, orderId: string, attempt: () => Attempt): Outcome;
   /**
    * Call inside the store's transaction. Gives back, once, what the act took (the `taken`
    * it recorded, so exactly that and nothing else); without a record, leaves a tombstone.
    */
-  compensate(sagaId: string, giveBack: (taken: string) => void): void;
+  compensate(sagaId: string): void;
 }
 
 const APPLIED = 'applied';
 const RELEASED = 'released';
 const TOMBSTONE = 'tombstone';
 
-export function sagaRecords(db: Db, ttlMs: number): SagaRecords {
+/** `giveBack(taken)` undoes what an applied attempt recorded as `taken`. */
+export function sagaRecords(db: Db, ttlMs: number, giveBack: (taken: string) => void): SagaRecords {
   const records = recordTable(db, 'saga_records', ttlMs);
+  // key: order id, status: the saga holding its effect.
+  const effects = recordTable(db, 'order_effects', ttlMs);
+  const clearEffect = db.prepare<[string, string]>('DELETE FROM order_effects WHERE key = ? AND status = ?');
+
+  /** Gives back an applied saga's effect and marks it released; the payload is `order taken`. */
+  function undo(sagaId: string, payload: string, now: number): void {
+    const space = payload.indexOf(' ');
+    giveBack(payload.slice(space + 1));
+    records.put(sagaId, RELEASED, '', now);
+    clearEffect.run(payload.slice(0, space), sagaId);
+  }
+
   return {
-    act(sagaId, attempt) {
+    act(sagaId, orderId, attempt) {
       const now = Date.now();
       const seen = records.find(sagaId, now);
       if (seen !== undefined) {
@@ -194,15 +213,22 @@ export function sagaRecords(db: Db, ttlMs: number): SagaRecords {
         if (seen.status === RELEASED || seen.status === TOMBSTONE) return refused('compensated');
         return outcomeOf(seen.status);
       }
+      const holder = effects.find(orderId, now)?.status;
+      if (holder !== undefined && holder !== sagaId) {
+        const held = records.find(holder, now);
+        if (held?.status === APPLIED) undo(holder, held.payload, now);
+        clearEffect.run(orderId, holder);
+      }
       const result = attempt();
       if (result.applied) {
-        records.put(sagaId, APPLIED, result.taken, now);
+        records.put(sagaId, APPLIED, `${orderId} ${result.taken}`, now);
+        effects.put(orderId, sagaId, '', now);
         return OK;
       }
       records.put(sagaId, result.reason, '', now);
       return refused(result.reason);
     },
-    compensate(sagaId, giveBack) {
+    compensate(sagaId) {
       const now = Date.now();
       const seen = records.find(sagaId, now);
       if (seen === undefined) {
@@ -210,8 +236,8 @@ export function sagaRecords(db: Db, ttlMs: number): SagaRecords {
         return;
       }
       if (seen.status === RELEASED || seen.status === TOMBSTONE) return;
-      if (seen.status === APPLIED) giveBack(seen.payload);
-      records.put(sagaId, RELEASED, '', now);
+      if (seen.status === APPLIED) undo(sagaId, seen.payload, now);
+      else records.put(sagaId, RELEASED, '', now);
     },
   };
 }

@@ -50,7 +50,7 @@ async function until<T>(
 }
 
 function reserve(sagaId: string): StockCommand {
-  return { type: 'reserve', sagaId, items: [['i1', 1]] };
+  return { type: 'reserve', sagaId, orderId: 'o', items: [['i1', 1]] };
 }
 
 function sagaIds(commands: readonly StockCommand[]): string[] {
@@ -122,7 +122,7 @@ describe('RabbitMQ bus: request and reply', () => {
       ok: true,
       price: 42,
     });
-    const charge = { type: 'charge', sagaId: 's', userId: 'u' } as const;
+    const charge = { type: 'charge', sagaId: 's', orderId: 'o', userId: 'u' } as const;
     expect(await bus.request('payment', { ...charge, amount: 5 }, 5000)).toEqual(OK);
     expect(await bus.request('payment', { ...charge, amount: 50 }, 5000)).toEqual({
       ok: false,
@@ -153,7 +153,7 @@ describe('RabbitMQ bus: request and reply', () => {
   it('resolves undefined when no reply comes in time', async () => {
     const bus = await newBus();
     expect(
-      await bus.request('payment', { type: 'refund', sagaId: 's', userId: 'u', amount: 1 }, 100),
+      await bus.request('payment', { type: 'refund', sagaId: 's', orderId: 'o', userId: 'u', amount: 1 }, 100),
     ).toBeUndefined();
   });
 

@@ -58,7 +58,7 @@ describe('checkout saga', () => {
     expect(await w.payment.findCredit('u')).toBe(100);
     expect((await w.orders.findOrder('o'))?.paid).toBe(false);
     // The charge that never arrived is tombstoned: were it delivered now, it would do nothing.
-    expect(await w.payment.charge(chargeSaga, 'u', 8)).toEqual(refused('compensated'));
+    expect(await w.payment.charge(chargeSaga, 'o', 'u', 8)).toEqual(refused('compensated'));
     expect(await w.payment.findCredit('u')).toBe(100);
     await w.bus.close();
   });

@@ -36,16 +36,16 @@ describe('sqlite stores on files', () => {
     const before = openSqliteStockStore(file, long);
     await before.createItem('a', 5);
     await before.add('a', 10, 'op-1');
-    expect(await before.reserve('s1', [['a', 4]])).toEqual(OK);
-    await before.release('s2', [['a', 1]]);
+    expect(await before.reserve('s1', 'o1', [['a', 4]])).toEqual(OK);
+    await before.release('s2');
     await before.close();
 
     const after = openSqliteStockStore(file, long);
     expect(await after.findItem('a')).toEqual({ stock: 6, price: 5 });
     expect(await after.add('a', 10, 'op-1')).toEqual(OK);
-    expect(await after.reserve('s1', [['a', 4]])).toEqual(OK);
-    expect(await after.reserve('s2', [['a', 1]])).toEqual(refused('compensated'));
-    await after.release('s1', [['a', 4]]);
+    expect(await after.reserve('s1', 'o1', [['a', 4]])).toEqual(OK);
+    expect(await after.reserve('s2', 'o2', [['a', 1]])).toEqual(refused('compensated'));
+    await after.release('s1');
     expect(await after.findItem('a')).toEqual({ stock: 10, price: 5 });
     await after.close();
   });
@@ -55,13 +55,13 @@ describe('sqlite stores on files', () => {
     const before = openSqlitePaymentStore(file, long);
     await before.createUser('u');
     await before.addFunds('u', 100);
-    expect(await before.charge('s1', 'u', 30)).toEqual(OK);
+    expect(await before.charge('s1', 'o1', 'u', 30)).toEqual(OK);
     await before.close();
 
     const after = openSqlitePaymentStore(file, long);
     expect(await after.findCredit('u')).toBe(70);
-    expect(await after.charge('s1', 'u', 30)).toEqual(OK);
-    await after.refund('s1', 'u', 30);
+    expect(await after.charge('s1', 'o1', 'u', 30)).toEqual(OK);
+    await after.refund('s1');
     expect(await after.findCredit('u')).toBe(100);
     await after.close();
   });
@@ -104,13 +104,13 @@ describe('sqlite stores on files', () => {
   it('deletes expired participant records as new ones are written', async () => {
     const file = join(dir, 'purge.db');
     const shortLived = openSqliteStockStore(file, { recordTtlMs: SHORT_TTL_MS });
-    for (let i = 0; i < 300; i++) await shortLived.release(`old-${i}`, []);
+    for (let i = 0; i < 300; i++) await shortLived.release(`old-${i}`);
     await shortLived.close();
     await sleep(PAST_SHORT_TTL_MS);
 
     const store = openSqliteStockStore(file, long);
     // The 256th write of a store purges up to 512 expired rows in its transaction.
-    for (let i = 0; i < 256; i++) await store.release(`new-${i}`, []);
+    for (let i = 0; i < 256; i++) await store.release(`new-${i}`);
     await store.close();
     const db = openDatabase(file);
     const count = db.prepare<[], number>('SELECT count(*) FROM saga_records').pluck().get();

@@ -40,17 +40,23 @@ function step<P extends Participant>(definition: SagaStep<P>): SagaStep {
 const STEPS: readonly SagaStep[] = [
   step({
     participant: 'stock',
-    action: (saga) => ({ type: 'reserve', sagaId: saga.sagaId, items: aggregate(saga.items) }),
-    compensation: (saga) => ({ type: 'release', sagaId: saga.sagaId, items: aggregate(saga.items) }),
+    action: ({ sagaId, orderId, items }) => ({ type: 'reserve', sagaId, orderId, items: aggregate(items) }),
+    compensation: ({ sagaId, orderId, items }) => ({
+      type: 'release',
+      sagaId,
+      orderId,
+      items: aggregate(items),
+    }),
   }),
   step({
     participant: 'payment',
-    action: (saga) => ({ type: 'charge', sagaId: saga.sagaId, userId: saga.userId, amount: saga.amount }),
-    compensation: (saga) => ({
+    action: ({ sagaId, orderId, userId, amount }) => ({ type: 'charge', sagaId, orderId, userId, amount }),
+    compensation: ({ sagaId, orderId, userId, amount }) => ({
       type: 'refund',
-      sagaId: saga.sagaId,
-      userId: saga.userId,
-      amount: saga.amount,
+      sagaId,
+      orderId,
+      userId,
+      amount,
     }),
   }),
 ];

@@ -7,9 +7,9 @@ const ACK: Reply = { ok: true };
 async function apply(store: PaymentStore, command: PaymentCommand): Promise<Reply> {
   switch (command.type) {
     case 'charge':
-      return store.charge(command.sagaId, command.userId, command.amount);
+      return store.charge(command.sagaId, command.orderId, command.userId, command.amount);
     case 'refund':
-      await store.refund(command.sagaId, command.userId, command.amount);
+      await store.refund(command.sagaId);
       return ACK;
   }
 }

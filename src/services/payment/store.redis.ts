@@ -59,16 +59,18 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
       await durably(durable, () => Promise.all(chunks.map((pairs) => redis.mset(pairs))));
     },
 
-    async charge(sagaId, userId, amount) {
+    async charge(sagaId, orderId, userId, amount) {
       const run = () =>
-        lua.charge([keys.saga(sagaId), keys.user(userId)], [String(recordTtlMs), String(amount)]);
+        lua.charge(
+          [keys.saga(sagaId), keys.effect(orderId), keys.user(userId)],
+          [String(recordTtlMs), sagaId, orderId, userId, String(amount), keys.user(''), keys.saga('')],
+        );
       return outcomeOf(statusOf(await durably(durable, run)));
     },
 
-    async refund(sagaId, userId, amount) {
-      const run = () =>
-        lua.refund([keys.saga(sagaId), keys.user(userId)], [String(recordTtlMs), String(amount)]);
-      statusOf(await durably(durable, run));
+    async refund(sagaId) {
+      const args = [String(recordTtlMs), sagaId, keys.user(''), keys.effect('')];
+      statusOf(await durably(durable, () => lua.refund([keys.saga(sagaId)], args)));
     },
 
     close: () => closeRedis(redis),

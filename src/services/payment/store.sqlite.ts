@@ -21,7 +21,6 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
   db.exec(`CREATE TABLE IF NOT EXISTS users (
     user_id TEXT PRIMARY KEY, credit INTEGER NOT NULL
   ) WITHOUT ROWID`);
-  const sagas = sagaRecords(db, options.recordTtlMs);
   const ops = opRecords(db, options.recordTtlMs);
 
   const selectCredit = db.prepare<[string], number>('SELECT credit FROM users WHERE user_id = ?').pluck();
@@ -60,16 +59,17 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
     if (credit !== undefined) setCredit.run(credit + Number(taken.slice(colon + 1)), userId);
   }
 
+  const sagas = sagaRecords(db, options.recordTtlMs, giveBack);
   const addFundsTx = db.transaction((userId: string, amount: number, opId: string | undefined) =>
     ops.once(opId, () => addFunds(userId, amount)),
   );
   const payTx = db.transaction((userId: string, amount: number, opId: string | undefined) =>
     ops.once(opId, () => pay(userId, amount)),
   );
-  const chargeTx = db.transaction((sagaId: string, userId: string, amount: number) =>
-    sagas.act(sagaId, () => charge(userId, amount)),
+  const chargeTx = db.transaction((sagaId: string, orderId: string, userId: string, amount: number) =>
+    sagas.act(sagaId, orderId, () => charge(userId, amount)),
   );
-  const refundTx = db.transaction((sagaId: string) => sagas.compensate(sagaId, giveBack));
+  const refundTx = db.transaction((sagaId: string) => sagas.compensate(sagaId));
   const batchInitTx = db.transaction((n: number, startingMoney: number) => {
     for (let i = 0; i < n; i++) replaceUser.run(String(i), startingMoney);
   });
@@ -80,9 +80,8 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
     addFunds: (userId, amount, opId) => group.run(() => addFundsTx(userId, amount, opId)),
     pay: (userId, amount, opId) => group.run(() => payTx(userId, amount, opId)),
     batchInit: (n, startingMoney) => group.run(() => batchInitTx(n, startingMoney)),
-    charge: (sagaId, userId, amount) => group.run(() => chargeTx(sagaId, userId, amount)),
-    // User and amount are those of the charge; the record says what was really taken.
-    refund: (sagaId, _userId, _amount) => group.run(() => refundTx(sagaId)),
+    charge: (sagaId, orderId, userId, amount) => group.run(() => chargeTx(sagaId, orderId, userId, amount)),
+    refund: (sagaId) => group.run(() => refundTx(sagaId)),
     close: () => group.close(),
   };
 }

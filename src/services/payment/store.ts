@@ -19,14 +19,16 @@ export interface PaymentStore {
   batchInit(n: number, startingMoney: number): Promise<void>;
   /**
    * Takes `amount` once per saga: a repeat answers the recorded outcome; after `refund` of
-   * the same saga it is a no-op answering `compensated`. An amount of 0 only checks the user.
+   * the same saga it is a no-op answering `compensated`. An earlier saga of the same order
+   * still holding a charge is refunded first: at most one per order (docs/store-semantics.md).
+   * An amount of 0 only checks the user.
    * Refusals: user_not_found, insufficient_credit, compensated.
    */
-  charge(sagaId: string, userId: string, amount: number): Promise<Outcome>;
+  charge(sagaId: string, orderId: string, userId: string, amount: number): Promise<Outcome>;
   /**
-   * Gives back what `charge` took for this saga, once; if `charge` never applied, leaves a
-   * tombstone so that a late `charge` does nothing. Always succeeds.
+   * Gives back what `charge` recorded for this saga (amount and user), once; if `charge`
+   * never applied, leaves a tombstone so that a late `charge` does nothing. Always succeeds.
    */
-  refund(sagaId: string, userId: string, amount: number): Promise<void>;
+  refund(sagaId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -7,9 +7,9 @@ const ACK: Reply = { ok: true };
 async function apply(store: StockStore, command: StockCommand): Promise<Reply> {
   switch (command.type) {
     case 'reserve':
-      return store.reserve(command.sagaId, command.items);
+      return store.reserve(command.sagaId, command.orderId, command.items);
     case 'release':
-      await store.release(command.sagaId, command.items);
+      await store.release(command.sagaId);
       return ACK;
     case 'price': {
       const item = await store.findItem(command.itemId);

@@ -10,7 +10,7 @@
  * createItem is set-if-absent, and add/subtract record their outcome under the client's op id,
  * or else under a random call id made here (once per call, shared by its re-runs).
  */
-import { aggregate, type ItemLine } from '../../lib/items.js';
+import { aggregate, encodeItems } from '../../lib/items.js';
 import { outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
 import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
@@ -33,21 +33,6 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
     const [record, ttlMs] = recordOf(opId);
     const run = () => lua[script]([keys.item(itemId), record], [String(amount), ttlMs]);
     return outcomeOf(statusOf(await durably(durable, run)));
-  }
-
-  /**
-   * KEYS and ARGV shared by reserve and release: the saga record, then one entry per item.
-   * Lines name distinct items by contract; summing them anyway means a caller's slip cannot
-   * take more than the stock (each line checked alone) and both steps agree on the totals.
-   */
-  function sagaStep(sagaId: string, lines: readonly ItemLine[]): [string[], string[]] {
-    const stepKeys = [keys.saga(sagaId)];
-    const args = [String(recordTtlMs)];
-    for (const [itemId, quantity] of aggregate(lines)) {
-      stepKeys.push(keys.item(itemId));
-      args.push(String(quantity));
-    }
-    return [stepKeys, args];
   }
 
   return {
@@ -77,14 +62,26 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
       await durably(durable, () => Promise.all(chunks.map((chunkKeys) => lua.batch_init(chunkKeys, args))));
     },
 
-    async reserve(sagaId, lines) {
-      const [stepKeys, args] = sagaStep(sagaId, lines);
+    async reserve(sagaId, orderId, requested) {
+      // Lines name distinct items by contract; summing them anyway means a caller's slip
+      // cannot take more than the stock (each line checked alone), and the record is exact.
+      const lines = aggregate(requested);
+      const stepKeys = [keys.saga(sagaId), keys.effect(orderId), ...lines.map(([id]) => keys.item(id))];
+      const args = [
+        String(recordTtlMs),
+        sagaId,
+        orderId,
+        encodeItems(lines),
+        keys.item(''),
+        keys.saga(''),
+        ...lines.map(([, quantity]) => String(quantity)),
+      ];
       return outcomeOf(statusOf(await durably(durable, () => lua.reserve(stepKeys, args))));
     },
 
-    async release(sagaId, lines) {
-      const [stepKeys, args] = sagaStep(sagaId, lines);
-      statusOf(await durably(durable, () => lua.release(stepKeys, args)));
+    async release(sagaId) {
+      const args = [String(recordTtlMs), sagaId, keys.item(''), keys.effect('')];
+      statusOf(await durably(durable, () => lua.release([keys.saga(sagaId)], args)));
     },
 
     close: () => closeRedis(redis),

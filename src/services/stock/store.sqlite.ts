@@ -22,7 +22,6 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
   db.exec(`CREATE TABLE IF NOT EXISTS items (
     item_id TEXT PRIMARY KEY, stock INTEGER NOT NULL, price INTEGER NOT NULL
   ) WITHOUT ROWID`);
-  const sagas = sagaRecords(db, options.recordTtlMs);
   const ops = opRecords(db, options.recordTtlMs);
 
   const selectItem = db.prepare<[string], Item>('SELECT stock, price FROM items WHERE item_id = ?');
@@ -70,16 +69,17 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
     }
   }
 
+  const sagas = sagaRecords(db, options.recordTtlMs, giveBack);
   const addTx = db.transaction((itemId: string, amount: number, opId: string | undefined) =>
     ops.once(opId, () => add(itemId, amount)),
   );
   const subtractTx = db.transaction((itemId: string, amount: number, opId: string | undefined) =>
     ops.once(opId, () => subtract(itemId, amount)),
   );
-  const reserveTx = db.transaction((sagaId: string, lines: readonly ItemLine[]) =>
-    sagas.act(sagaId, () => reserve(lines)),
+  const reserveTx = db.transaction((sagaId: string, orderId: string, lines: readonly ItemLine[]) =>
+    sagas.act(sagaId, orderId, () => reserve(lines)),
   );
-  const releaseTx = db.transaction((sagaId: string) => sagas.compensate(sagaId, giveBack));
+  const releaseTx = db.transaction((sagaId: string) => sagas.compensate(sagaId));
   const batchInitTx = db.transaction((n: number, startingStock: number, price: number) => {
     for (let i = 0; i < n; i++) replaceItem.run(String(i), startingStock, price);
   });
@@ -90,9 +90,8 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
     add: (itemId, amount, opId) => group.run(() => addTx(itemId, amount, opId)),
     subtract: (itemId, amount, opId) => group.run(() => subtractTx(itemId, amount, opId)),
     batchInit: (n, startingStock, price) => group.run(() => batchInitTx(n, startingStock, price)),
-    reserve: (sagaId, lines) => group.run(() => reserveTx(sagaId, lines)),
-    // The lines are those of the reservation; the record says what was really taken.
-    release: (sagaId, _lines) => group.run(() => releaseTx(sagaId)),
+    reserve: (sagaId, orderId, lines) => group.run(() => reserveTx(sagaId, orderId, lines)),
+    release: (sagaId) => group.run(() => releaseTx(sagaId)),
     close: () => group.close(),
   };
 }

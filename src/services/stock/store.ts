@@ -25,14 +25,16 @@ export interface StockStore {
   batchInit(n: number, startingStock: number, price: number): Promise<void>;
   /**
    * Takes every line's quantity, all or nothing, once per saga: a repeat answers the recorded
-   * outcome; after `release` of the same saga it is a no-op answering `compensated`.
-   * Lines must name distinct items. Refusals: item_not_found, insufficient_stock, compensated.
+   * outcome; after `release` of the same saga it is a no-op answering `compensated`. An
+   * earlier saga of the same order still holding a reservation is released first: at most one
+   * per order (docs/store-semantics.md). Lines should name distinct items (they are summed).
+   * Refusals: item_not_found, insufficient_stock, compensated.
    */
-  reserve(sagaId: string, lines: readonly ItemLine[]): Promise<Outcome>;
+  reserve(sagaId: string, orderId: string, lines: readonly ItemLine[]): Promise<Outcome>;
   /**
-   * Gives back what `reserve` took for this saga, once; if `reserve` never applied, leaves a
-   * tombstone so that a late `reserve` does nothing. Always succeeds.
+   * Gives back what `reserve` recorded for this saga, once; if `reserve` never applied, leaves
+   * a tombstone so that a late `reserve` does nothing. Always succeeds.
    */
-  release(sagaId: string, lines: readonly ItemLine[]): Promise<void>;
+  release(sagaId: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,18 +1,21 @@
 --[[
-  The payment participant's compensation: gives back what charge took for this saga, once.
+  The payment participant's compensation: gives back what charge recorded for this saga, once.
 
   Guarantees, in one atomic step:
-  - record 'applied' -> the amount goes back, record becomes 'released';
+  - record 'applied <order> <user>:<amount>' -> the recorded amount goes back to the recorded
+    user (whatever the command says: a garbled or forged refund cannot mint credit), the
+    record becomes 'released' and the order's effect index, if it names this saga, is cleared;
   - record is a refusal -> record becomes 'released', credit unchanged;
   - no record -> a 'tombstone' is written, so a late charge of this saga is a no-op;
   - 'released' / 'tombstone' -> nothing (a repeat never gives back twice).
-  The caller passes the same user and amount as to charge. A user that no longer exists is
-  not re-created.
+  A user that no longer exists is not re-created. The user and the index are found from the
+  prefixes in ARGV (a single Redis with Sentinel, never Redis Cluster, runs these scripts).
 
   KEYS[1]  saga record
-  KEYS[2]  user credit (integer string)
   ARGV[1]  record TTL in ms
-  ARGV[2]  amount (exact integer string, >= 0)
+  ARGV[2]  saga id
+  ARGV[3]  prefix of user credits (the key of user '')
+  ARGV[4]  prefix of the orders' effect indexes (the key of order '')
 
   Returns 'ok'.
 ]]
@@ -20,14 +23,18 @@ local record = redis.call('GET', KEYS[1])
 if record == 'released' or record == 'tombstone' then
   return 'ok'
 end
-if record == 'applied' then
-  if redis.call('EXISTS', KEYS[2]) == 1 then
-    redis.call('INCRBY', KEYS[2], ARGV[2])
-  end
-  redis.call('SET', KEYS[1], 'released', 'PX', ARGV[1])
-elseif record then
-  redis.call('SET', KEYS[1], 'released', 'PX', ARGV[1])
-else
+if not record then
   redis.call('SET', KEYS[1], 'tombstone', 'PX', ARGV[1])
+  return 'ok'
 end
+local orderId, userId, amount = string.match(record, '^applied (%S*) (%S+):(%d+)$')
+if userId then
+  if redis.call('EXISTS', ARGV[3] .. userId) == 1 then
+    redis.call('INCRBY', ARGV[3] .. userId, amount)
+  end
+  if orderId ~= '' and redis.call('GET', ARGV[4] .. orderId) == ARGV[2] then
+    redis.call('DEL', ARGV[4] .. orderId)
+  end
+end
+redis.call('SET', KEYS[1], 'released', 'PX', ARGV[1])
 return 'ok'

@@ -1,18 +1,22 @@
 --[[
-  The stock participant's compensation: gives back what reserve took for this saga, once.
+  The stock participant's compensation: gives back what reserve recorded for this saga, once.
 
   Guarantees, in one atomic step:
-  - record 'applied' -> every line's quantity goes back, record becomes 'released';
+  - record 'applied <order> <lines>' -> every recorded line's quantity goes back (whatever the
+    command says: a garbled or forged release cannot mint stock), the record becomes
+    'released' and the order's effect index, if it names this saga, is cleared;
   - record is a refusal -> record becomes 'released', stock unchanged;
   - no record -> a 'tombstone' is written, so a late reserve of this saga is a no-op;
   - 'released' / 'tombstone' -> nothing (a repeat never gives back twice).
-  The caller passes the same lines as to reserve. An item replaced meanwhile by batch_init
-  still gets its quantity back; an item that no longer exists is not re-created.
+  An item replaced meanwhile by batch_init still gets its quantity back; an item that no
+  longer exists is not re-created. Items and the index are found from the prefixes in ARGV
+  (a single Redis with Sentinel, never Redis Cluster, runs these scripts).
 
-  KEYS[1]         saga record
-  KEYS[2..n+1]    item hashes, one per line
-  ARGV[1]         record TTL in ms
-  ARGV[2..n+1]    quantity per line (exact integer strings)
+  KEYS[1]  saga record
+  ARGV[1]  record TTL in ms
+  ARGV[2]  saga id
+  ARGV[3]  prefix of item hashes (the key of item '')
+  ARGV[4]  prefix of the orders' effect indexes (the key of order '')
 
   Returns 'ok'.
 ]]
@@ -20,16 +24,20 @@ local record = redis.call('GET', KEYS[1])
 if record == 'released' or record == 'tombstone' then
   return 'ok'
 end
-if record == 'applied' then
-  for i = 1, #KEYS - 1 do
-    if redis.call('EXISTS', KEYS[i + 1]) == 1 then
-      redis.call('HINCRBY', KEYS[i + 1], 'stock', ARGV[i + 1])
+if not record then
+  redis.call('SET', KEYS[1], 'tombstone', 'PX', ARGV[1])
+  return 'ok'
+end
+local orderId, lines = string.match(record, '^applied (%S*) (%S*)$')
+if lines then
+  for itemId, quantity in string.gmatch(lines, '([^:,]+):(%d+),') do
+    if redis.call('EXISTS', ARGV[3] .. itemId) == 1 then
+      redis.call('HINCRBY', ARGV[3] .. itemId, 'stock', quantity)
     end
   end
-  redis.call('SET', KEYS[1], 'released', 'PX', ARGV[1])
-elseif record then
-  redis.call('SET', KEYS[1], 'released', 'PX', ARGV[1])
-else
-  redis.call('SET', KEYS[1], 'tombstone', 'PX', ARGV[1])
+  if orderId ~= '' and redis.call('GET', ARGV[4] .. orderId) == ARGV[2] then
+    redis.call('DEL', ARGV[4] .. orderId)
+  end
 end
+redis.call('SET', KEYS[1], 'released', 'PX', ARGV[1])
 return 'ok'

@@ -153,7 +153,11 @@ describe('RabbitMQ bus: request and reply', () => {
   it('resolves undefined when no reply comes in time', async () => {
     const bus = await newBus();
     expect(
-      await bus.request('payment', { type: 'refund', sagaId: 's', orderId: 'o', userId: 'u', amount: 1 }, 100),
+      await bus.request(
+        'payment',
+        { type: 'refund', sagaId: 's', orderId: 'o', userId: 'u', amount: 1 },
+        100,
+      ),
     ).toBeUndefined();
   });
 

@@ -6,6 +6,7 @@ import type { Bus } from './bus/bus.js';
 import type { Config } from './lib/config.js';
 import { addHealthRoutes, buildHttp, type App } from './lib/http.js';
 import type { Log } from './lib/log.js';
+import { createMetrics } from './lib/metrics.js';
 import { priceLookup } from './services/order/price.js';
 import { startSweeper } from './services/order/recovery.js';
 import { orderRoutes } from './services/order/routes.js';
@@ -34,16 +35,18 @@ export interface System {
 export async function buildSystem(stores: Stores, bus: Bus, config: Config, log: Log): Promise<System> {
   await bus.serve('stock', stockCommands(stores.stock));
   await bus.serve('payment', paymentCommands(stores.payment));
+  const metrics = createMetrics();
   const checkout = createCheckout({
     store: stores.order,
     bus,
     owner: config.instanceId,
     timing: config.saga,
     log,
+    metrics,
   });
   const stopSweeper = startSweeper(checkout, config.saga.sweepMs, log);
 
-  const app = buildHttp(log);
+  const app = buildHttp(log, metrics);
   addHealthRoutes(app, () => Promise.resolve(true));
   stockRoutes(app, stores.stock);
   paymentRoutes(app, stores.payment);

@@ -14,7 +14,9 @@
  * then arrive twice, which is harmless because every command is idempotent.
  */
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { performance } from 'node:perf_hooks';
 import type { Log } from '../lib/log.js';
+import type { BusMetrics } from '../lib/metrics.js';
 import type { Commands, Envelope, Participant, Reply } from './bus.js';
 import { decodeReplies, encodeBatch } from './rabbit-codec.js';
 import { commandQueue, PARTICIPANTS } from './rabbit-topology.js';
@@ -33,12 +35,16 @@ interface Request {
 }
 
 interface Batch {
+  participant: Participant;
+  /** performance.now() at publish, for the confirm latency. */
+  publishedAt: number;
   requests: Request[];
   /** Requests not settled yet; the batch is forgotten when none is left. */
   open: number;
 }
 
 interface Lane {
+  participant: Participant;
   queue: string;
   waiting: Request[];
   inFlight: number;
@@ -61,6 +67,7 @@ export interface PublisherOptions {
   /** Unique per bus, so correlation ids never collide between processes. */
   busId: string;
   log: Log;
+  metrics?: BusMetrics | undefined;
 }
 
 export interface Publisher {
@@ -73,11 +80,17 @@ export interface Publisher {
 }
 
 export function createPublisher(options: PublisherOptions): Publisher {
-  const { log } = options;
+  const { log, metrics } = options;
   const lanes = new Map<Participant, Lane>(
     PARTICIPANTS.map((p) => [
       p,
-      { queue: commandQueue(options.queuePrefix, p), waiting: [], inFlight: 0, scheduled: false },
+      {
+        participant: p,
+        queue: commandQueue(options.queuePrefix, p),
+        waiting: [],
+        inFlight: 0,
+        scheduled: false,
+      },
     ]),
   );
   const batches = new Map<string, Batch>();
@@ -127,7 +140,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
 
   function publish(ch: ConfirmChannel, target: Lane, requests: Request[], now: number): void {
     const correlationId = `${options.busId}.${++sequence}`;
-    const batch: Batch = { requests, open: requests.length };
+    const batch: Batch = {
+      participant: target.participant,
+      publishedAt: performance.now(),
+      requests,
+      open: requests.length,
+    };
     const envelopes = requests.map((r) => r.envelope);
     // The message lives as long as its longest-lived command; the consumer drops the others.
     const ttl = Math.max(1, Math.max(...envelopes.map((e) => e.expiresAt)) - now);
@@ -151,6 +169,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       if (!fits) writable = false;
       stats.messagesPublished += 1;
       stats.commandsPublished += requests.length;
+      metrics?.published(target.participant, requests.length);
     } catch (err) {
       // The channel closed under us (amqplib throws before registering the callback).
       confirmed(target, batch, err);
@@ -161,6 +180,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     target.inFlight -= 1;
     if (err === null || err === undefined) {
       stats.batchesConfirmed += 1;
+      metrics?.confirmed(batch.participant, (performance.now() - batch.publishedAt) / 1000);
     } else {
       const again = batch.requests.filter((r) => !r.settled);
       if (again.length > 0) {

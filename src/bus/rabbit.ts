@@ -17,6 +17,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type ChannelModel } from 'amqplib';
 import type { Log } from '../lib/log.js';
+import type { BusMetrics } from '../lib/metrics.js';
 import type { Bus, Commands, Handler, Participant, Reply } from './bus.js';
 import { createConsumer, type Consumer, type ConsumerStats } from './rabbit-consumer.js';
 import { createPublisher, type PublisherStats } from './rabbit-publisher.js';
@@ -30,6 +31,8 @@ export interface RabbitBusOptions {
   /** A command older than this is dropped unapplied (message expiration and envelope). */
   commandTtlMs: number;
   log: Log;
+  /** Observes publish->confirm latency and commands per message. */
+  metrics?: BusMetrics;
   /** Unacknowledged messages (each a batch) a consumer holds at once. Default 16. */
   prefetch?: number;
   /** Unconfirmed batches per command queue before new commands wait for a confirm. Default 4. */
@@ -71,6 +74,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
     batchesInFlight: options.batchesInFlight ?? 4,
     busId,
     log,
+    metrics: options.metrics,
   });
   const consumers = new Map<Participant, Consumer>();
   let model: ChannelModel | undefined;

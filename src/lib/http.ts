@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import { HTTP_ERRORS } from './errors.js';
 import type { Log } from './log.js';
-import { addProcessGauges, createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { MAX_AMOUNT, type Outcome } from './outcome.js';
 
 export type App = FastifyInstance;
@@ -60,10 +60,12 @@ export function buildHttp(log: Log, metrics: Metrics = createMetrics()): App {
   const logger: FastifyBaseLogger = log;
   const app = Fastify({
     loggerInstance: logger,
-    logController: new LogController({ disableRequestLogging: true }),
+    // The gateway's id (nginx $request_id in X-Request-Id) names every log line of the request.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     routerOptions: { maxParamLength: 200 },
     bodyLimit: 64 * 1024,
     return503OnClosing: false,
+    requestIdHeader: 'x-request-id',
   });
 
   // The API takes everything from the path: ignore bodies of any type instead of failing on them.
@@ -74,17 +76,18 @@ export function buildHttp(log: Log, metrics: Metrics = createMetrics()): App {
     payload.on('error', (error) => done(error, undefined));
   });
 
-  addProcessGauges(metrics);
-  const requests = metrics.counter('http_requests_total', 'HTTP requests answered, by route and status.', [
-    'method',
-    'route',
-    'status',
-  ]);
   app.addHook('onResponse', (request, reply, done) => {
-    requests.inc([request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode)]);
+    metrics.request(
+      request.method,
+      request.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     done();
   });
-  app.get('/metrics', (_request, reply) => reply.type('text/plain; version=0.0.4').send(metrics.render()));
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.contentType).send(await metrics.render()),
+  );
 
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: `no route for ${request.method} ${request.url}` });

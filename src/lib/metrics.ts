@@ -1,54 +1,229 @@
 /**
- * Prometheus text exposition without a client library: counters by label set and gauges read
- * at scrape time. Small on purpose — the hot path only increments a Map entry.
+ * Prometheus metrics (prom-client), one registry per process (per app in tests, so several
+ * in-process systems never mix their numbers). Every name is listed in README "Metrics" and
+ * charted by deploy/grafana and the /console page: renaming one breaks them.
+ *
+ * Hot-path cost: observations go to label children bound once (no label hashing per call);
+ * counters the bus and the durability barrier already keep are read at scrape time; the
+ * stuck-saga gauge asks the store at scrape time only, over a bounded number of records.
  */
-export interface Counter {
-  inc(labels: readonly string[], by?: number): void;
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type CounterConfiguration,
+} from 'prom-client';
+
+/** Seconds, from 0.5 ms to 10 s: the checkout's range from a cached read to a deadline. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Saga durations go up to the deadline and, for compensations, beyond. */
+const SAGA_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Commands per AMQP message: powers of two up to the publisher's 500 cap. */
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+
+export type SagaStep = 'reserve' | 'charge' | 'release' | 'refund';
+/** How a step ended: answered ok, refused by the participant, or no answer (deadline, handed off). */
+export type StepResult = 'ok' | 'refused' | 'no_answer';
+export type TakeoverBy = 'request' | 'sweeper';
+
+/** Counts of unfinished sagas past their deadline, by state, from a bounded store scan. */
+export type StuckCounts = Readonly<Record<'RUNNING' | 'ABORTING', number>>;
+
+export interface SagaMetrics {
+  /** A saga reached a final state here: outcome committed or aborted, with its reason. */
+  finished(outcome: 'committed' | 'aborted', reason: string, seconds: number): void;
+  step(step: SagaStep, result: StepResult, seconds: number): void;
+  takenOver(by: TakeoverBy): void;
+  /** A saga entered compensation (ABORTING) for `reason`. */
+  compensating(reason: string): void;
+  /** Sagas this process drives right now, read at scrape time. */
+  readInFlight(read: () => number): void;
+  /** Unfinished sagas past their deadline, computed from the store at scrape time. */
+  readStuck(read: () => Promise<StuckCounts>): void;
+}
+
+export interface BusMetrics {
+  /** A command message was confirmed by the broker `seconds` after it was published. */
+  confirmed(participant: string, seconds: number): void;
+  published(participant: string, commands: number): void;
+}
+
+export interface RedisMetrics {
+  /** A script's timer: call the returned function with the seconds it took. */
+  script(name: string): (seconds: number) => void;
+  /** One WAIT barrier returned after `seconds`. */
+  waited(seconds: number): void;
 }
 
 export interface Metrics {
-  counter(name: string, help: string, labelNames: readonly string[]): Counter;
-  /** A value read when scraped (e.g. a store's or the bus's own counters). */
-  gauge(name: string, help: string, read: () => number): void;
-  render(): string;
+  readonly contentType: string;
+  render(): Promise<string>;
+  /** An HTTP request answered: route is the pattern (`/orders/find/:order_id`), not the URL. */
+  request(method: string, route: string, status: number, seconds: number): void;
+  saga: SagaMetrics;
+  bus: BusMetrics;
+  redis: RedisMetrics;
+  /** A counter whose value something else keeps (e.g. the bus's stats), read at scrape time. */
+  counterFrom(name: string, help: string, read: () => number): void;
 }
-
-const escape = (value: string): string =>
-  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 export function createMetrics(): Metrics {
-  const blocks: (() => string)[] = [];
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  const httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests answered, by route pattern, method and status: latency in seconds.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const httpChildren = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
+
+  const outcomes = new Counter({
+    name: 'saga_outcomes_total',
+    help: 'Sagas finished by this process, by outcome (committed, aborted) and reason.',
+    labelNames: ['outcome', 'reason'] as const,
+    registers,
+  });
+  const sagaDuration = new Histogram({
+    name: 'saga_duration_seconds',
+    help: 'From the start of a saga (or its takeover) to its final state here, by outcome.',
+    labelNames: ['outcome'] as const,
+    buckets: SAGA_BUCKETS,
+    registers,
+  });
+  const stepDuration = new Histogram({
+    name: 'saga_step_duration_seconds',
+    help: 'From the first send of a step (reserve, charge, release, refund) to its answer.',
+    labelNames: ['step', 'result'] as const,
+    buckets: SAGA_BUCKETS,
+    registers,
+  });
+  const takeovers = new Counter({
+    name: 'saga_takeovers_total',
+    help: 'Sagas this process took over after their owner lease expired, by who noticed.',
+    labelNames: ['by'] as const,
+    registers,
+  });
+  const compensations = new Counter({
+    name: 'saga_compensations_total',
+    help: 'Sagas that entered compensation (release and refund), by abort reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  let inFlight: () => number = () => 0;
+  new Gauge({
+    name: 'sagas_in_flight',
+    help: 'Sagas this process is driving now.',
+    registers,
+    collect() {
+      this.set(inFlight());
+    },
+  });
+  let stuck: (() => Promise<StuckCounts>) | undefined;
+  new Gauge({
+    name: 'sagas_stuck',
+    help: 'Unfinished sagas past their deadline, by state (bounded scan of the store at scrape time).',
+    labelNames: ['state'] as const,
+    registers,
+    async collect() {
+      if (stuck === undefined) return;
+      const counts = await stuck();
+      this.set({ state: 'RUNNING' }, counts.RUNNING);
+      this.set({ state: 'ABORTING' }, counts.ABORTING);
+    },
+  });
+
+  const confirm = new Histogram({
+    name: 'bus_publish_confirm_seconds',
+    help: 'From publishing a command message to the broker confirm, by participant queue.',
+    labelNames: ['participant'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const perMessage = new Histogram({
+    name: 'bus_commands_per_message',
+    help: 'Commands batched into one AMQP message, by participant queue.',
+    labelNames: ['participant'] as const,
+    buckets: BATCH_BUCKETS,
+    registers,
+  });
+
+  const scriptDuration = new Histogram({
+    name: 'redis_script_duration_seconds',
+    help: 'Lua script calls, by script: latency in seconds (without the WAIT barrier).',
+    labelNames: ['script'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const waitDuration = new Histogram({
+    name: 'redis_wait_duration_seconds',
+    help: 'WAIT barriers (one per batch of writes): latency in seconds.',
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+
   return {
-    counter(name, help, labelNames) {
-      const values = new Map<string, number>();
-      blocks.push(() => {
-        const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} counter`];
-        for (const [key, value] of values) lines.push(`${name}${key} ${value}`);
-        return lines.join('\n');
-      });
-      return {
-        inc(labels, by = 1) {
-          const key =
-            labelNames.length === 0
-              ? ''
-              : `{${labelNames.map((label, i) => `${label}="${escape(labels[i] ?? '')}"`).join(',')}}`;
-          values.set(key, (values.get(key) ?? 0) + by);
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+
+    request(method, route, status, seconds) {
+      const key = `${method} ${status} ${route}`;
+      let child = httpChildren.get(key);
+      if (child === undefined) {
+        child = httpDuration.labels(method, route, String(status));
+        httpChildren.set(key, child);
+      }
+      child.observe(seconds);
+    },
+
+    saga: {
+      finished(outcome, reason, seconds) {
+        outcomes.labels(outcome, reason).inc();
+        sagaDuration.labels(outcome).observe(seconds);
+      },
+      step: (step, result, seconds) => stepDuration.labels(step, result).observe(seconds),
+      takenOver: (by) => takeovers.labels(by).inc(),
+      compensating: (reason) => compensations.labels(reason).inc(),
+      readInFlight(read) {
+        inFlight = read;
+      },
+      readStuck(read) {
+        stuck = read;
+      },
+    },
+
+    bus: {
+      confirmed: (participant, seconds) => confirm.labels(participant).observe(seconds),
+      published: (participant, commands) => perMessage.labels(participant).observe(commands),
+    },
+
+    redis: {
+      script(name) {
+        const child = scriptDuration.labels(name);
+        return (seconds) => child.observe(seconds);
+      },
+      waited: (seconds) => waitDuration.observe(seconds),
+    },
+
+    counterFrom(name, help, read) {
+      let seen = 0;
+      const config: CounterConfiguration<string> = {
+        name,
+        help,
+        registers,
+        collect() {
+          const value = read();
+          // Counters only go up; a source that restarted from 0 starts a new series.
+          if (value > seen) this.inc(value - seen);
+          seen = value;
         },
       };
+      new Counter(config);
     },
-    gauge(name, help, read) {
-      blocks.push(() => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${name} ${read()}`);
-    },
-    render: () => `${blocks.map((block) => block()).join('\n')}\n`,
   };
-}
-
-/** Gauges every process has. */
-export function addProcessGauges(metrics: Metrics): void {
-  metrics.gauge(
-    'process_resident_memory_bytes',
-    'Resident memory size in bytes.',
-    () => process.memoryUsage().rss,
-  );
-  metrics.gauge('process_uptime_seconds', 'Seconds since the process started.', () => process.uptime());
 }

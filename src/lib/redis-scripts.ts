@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { RedisMetrics } from './metrics.js';
 import type { Redis } from './redis.js';
 
 /**
@@ -40,13 +42,15 @@ type ScriptCommand = (this: Redis, numKeys: number, ...keysAndArgs: (string | nu
  * Reads `<dir>/<name>.lua` for each name and registers it on the client as `<namespace>_<name>`
  * (ioredis sends EVALSHA, and EVAL once per connection or after NOSCRIPT). Files are read once
  * at start-up; `dir` is `new URL('./lua/', import.meta.url)` of the store module, and the build
- * copies the .lua files next to the compiled module.
+ * copies the .lua files next to the compiled module. With `metrics`, each call's latency is
+ * observed under `<namespace>_<name>`.
  */
 export function defineScripts<Name extends string>(
   redis: Redis,
   dir: URL,
   namespace: string,
   names: readonly Name[],
+  metrics?: RedisMetrics,
 ): Record<Name, Script> {
   const scripts = {} as Record<Name, Script>;
   for (const name of names) {
@@ -55,7 +59,19 @@ export function defineScripts<Name extends string>(
     // defineCommand adds an untyped method to the instance; look it up once here.
     const method = (redis as unknown as Record<string, ScriptCommand | undefined>)[command];
     if (method === undefined) throw new Error(`ioredis did not define ${command}`);
-    scripts[name] = (keys, args) => method.call(redis, keys.length, ...keys, ...args);
+    const call: Script = (keys, args) => method.call(redis, keys.length, ...keys, ...args);
+    const observe = metrics?.script(command);
+    scripts[name] =
+      observe === undefined
+        ? call
+        : (keys, args) => {
+            const start = performance.now();
+            const reply = call(keys, args);
+            // Timed until the reply (or the error): both are the script's latency.
+            const done = (): void => observe((performance.now() - start) / 1000);
+            reply.then(done, done);
+            return reply;
+          };
   }
   return scripts;
 }

@@ -4,9 +4,11 @@
  * barrier (`WAIT`) shared by concurrent writers. The stores' script plumbing is in
  * redis-scripts.ts.
  */
+import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
 import type { Log } from './log.js';
+import type { RedisMetrics } from './metrics.js';
 
 export type { Redis } from 'ioredis';
 
@@ -102,6 +104,8 @@ export interface DurabilityOptions {
   replicas: number;
   timeoutMs: number;
   log: Log;
+  /** Observes each WAIT's latency. */
+  metrics?: RedisMetrics;
 }
 
 /**
@@ -141,7 +145,7 @@ interface Batch {
  * the batch rejects with DurabilityLostError and its callers write again.
  */
 export function createDurability(redis: Redis, options: DurabilityOptions): Durability {
-  const { replicas, timeoutMs, log } = options;
+  const { replicas, timeoutMs, log, metrics } = options;
   let waits = 0;
   let shortfalls = 0;
   let lost = 0;
@@ -150,7 +154,8 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
   let inFlight = false;
   if (replicas > 0) redis.on('close', () => (closes += 1));
 
-  const settle = (batch: Batch, reached: number): void => {
+  const settle = (batch: Batch, reached: number, startedAt: number): void => {
+    metrics?.waited((performance.now() - startedAt) / 1000);
     if (closes !== batch.closes) {
       lost += 1;
       batch.reject(new DurabilityLostError());
@@ -169,8 +174,9 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
     if (batch === undefined) return;
     inFlight = true;
     waits += 1;
+    const startedAt = performance.now();
     redis.wait(replicas, timeoutMs).then(
-      (reached) => settle(batch, reached),
+      (reached) => settle(batch, reached, startedAt),
       (error: unknown) => batch.reject(error),
     );
     // Both branches above settle the batch; start the next one only after that.
@@ -257,6 +263,8 @@ export interface RedisStoreOptions {
   recordTtlMs: number;
   /** The durability barrier (createDurability) awaited after every mutation (see `durably`). */
   durable: () => Promise<void>;
+  /** Observes each Lua script call's latency. */
+  metrics?: RedisMetrics;
 }
 
 /** Deletes every key under `prefix` (SCAN + UNLINK, never KEYS): for tests and batch tools. */

@@ -8,11 +8,12 @@ import { loadConfig, type Config } from '../lib/config.js';
 import { addHealthRoutes, buildHttp, type App } from '../lib/http.js';
 import { onShutdown, type Step } from '../lib/lifecycle.js';
 import { createLog, type Log } from '../lib/log.js';
-import { createMetrics } from '../lib/metrics.js';
+import { createMetrics, type Metrics } from '../lib/metrics.js';
 import {
   closeRedis,
   connectRedis,
   createDurability,
+  type Durability,
   type Redis,
   type RedisStoreOptions,
 } from '../lib/redis.js';
@@ -34,6 +35,29 @@ const BUS_STATS: Record<keyof RabbitBusStats, string> = {
   reconnects: 'Reconnections to the broker.',
 };
 
+/** The counters the durability barrier and the bus keep, exposed as Prometheus counters. */
+export function serviceCounters(
+  metrics: Metrics,
+  waits: () => ReturnType<Durability['stats']>,
+  bus: () => RabbitBusStats,
+): void {
+  metrics.counterFrom('redis_waits_total', 'WAIT barriers sent after writes.', () => waits().waits);
+  metrics.counterFrom(
+    'redis_wait_shortfalls_total',
+    'WAITs that reached fewer replicas than asked.',
+    () => waits().shortfalls,
+  );
+  metrics.counterFrom(
+    'redis_wait_lost_total',
+    'Write batches re-run because their connection closed before WAIT.',
+    () => waits().lost,
+  );
+  for (const key of Object.keys(BUS_STATS) as (keyof RabbitBusStats)[]) {
+    const name = `bus_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
+    metrics.counterFrom(name, BUS_STATS[key], () => bus()[key]);
+  }
+}
+
 export interface Runtime {
   config: Config;
   log: Log;
@@ -41,6 +65,7 @@ export interface Runtime {
   storeOptions: RedisStoreOptions;
   bus: RabbitBus;
   app: App;
+  metrics: Metrics;
 }
 
 /** Ready means the store answers and the broker is connected: without them requests fail. */
@@ -59,16 +84,19 @@ export async function runService(
 ): Promise<void> {
   const config = loadConfig();
   const log = createLog(config.logLevel, name).child({ instance: config.instanceId });
+  const metrics = createMetrics();
   const redis = connectRedis(config.redis, name, log);
   const durable = createDurability(redis, {
     replicas: config.redis.waitReplicas,
     timeoutMs: config.redis.waitTimeoutMs,
     log,
+    metrics: metrics.redis,
   });
   const storeOptions = {
     prefix: config.redis.prefix ?? `${name}:`,
     recordTtlMs: config.recordTtlMs,
     durable,
+    metrics: metrics.redis,
   };
   const bus = await createRabbitBus({
     url: config.amqpUrl,
@@ -77,26 +105,16 @@ export async function runService(
     prefetch: config.amqpPrefetch,
     batchesInFlight: config.amqpBatchesInFlight,
     log,
+    metrics: metrics.bus,
   });
-  const metrics = createMetrics();
-  metrics.gauge('redis_wait_total', 'WAIT barriers sent after writes.', () => durable.stats().waits);
-  metrics.gauge('redis_wait_shortfalls_total', 'WAITs that reached fewer replicas than asked.', () => {
-    return durable.stats().shortfalls;
-  });
-  metrics.gauge(
-    'redis_wait_lost_total',
-    'Write batches re-run because their connection closed before WAIT.',
-    () => {
-      return durable.stats().lost;
-    },
+  serviceCounters(
+    metrics,
+    () => durable.stats(),
+    () => bus.stats(),
   );
-  for (const key of Object.keys(BUS_STATS) as (keyof RabbitBusStats)[]) {
-    const name = `bus_${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_total`;
-    metrics.gauge(name, BUS_STATS[key], () => bus.stats()[key]);
-  }
   const app = buildHttp(log, metrics);
   addHealthRoutes(app, () => dependenciesUsable(redis, bus));
-  const steps = await wire({ config, log, redis, storeOptions, bus, app });
+  const steps = await wire({ config, log, redis, storeOptions, bus, app, metrics });
   onShutdown(log, [() => app.close(), ...steps, () => bus.close(), () => closeRedis(redis)]);
   await app.listen({ port: config.port, host: config.host });
   log.info({ port: config.port }, `${name} service ready`);

@@ -133,6 +133,29 @@ export function describeOrderLeases(open: OpenStore<OrderStore>): void {
     });
   });
 
+  describe('countStuck', () => {
+    it('counts unfinished sagas past their deadline by state, and nothing finished', async () => {
+      const store = await withOrders(5);
+      await startCheckout(store, 'o1', 's1', { deadline: 100 });
+      await startCheckout(store, 'o2', 's2', { deadline: 5_000 });
+      const aborting = await startCheckout(store, 'o3', 's3', { deadline: 200 });
+      expect(await store.transition(aborting, 'ABORTING', 'insufficient_stock')).toBe(true);
+      await commitCheckout(store, 'o4', 's4');
+      await abortCheckout(store, await startCheckout(store, 'o5', 's5', { deadline: 50 }));
+      expect(await store.countStuck(50, 100)).toEqual({ RUNNING: 0, ABORTING: 0 });
+      expect(await store.countStuck(150, 100)).toEqual({ RUNNING: 1, ABORTING: 0 });
+      expect(await store.countStuck(1_000, 100)).toEqual({ RUNNING: 1, ABORTING: 1 });
+      expect(await store.countStuck(10_000, 100)).toEqual({ RUNNING: 2, ABORTING: 1 });
+    });
+
+    it('looks at no more than `limit` unfinished sagas', async () => {
+      const store = await withOrders(3);
+      for (let i = 1; i <= 3; i++) await startCheckout(store, `o${i}`, `s${i}`, { deadline: 10 });
+      const { RUNNING, ABORTING } = await store.countStuck(1_000, 2);
+      expect(RUNNING + ABORTING).toBe(2);
+    });
+  });
+
   describe('saga record lifetime', () => {
     it('never forgets an unfinished saga, whatever recordTtlMs', async () => {
       const store = await withOrders(2, { recordTtlMs: SHORT_TTL_MS });

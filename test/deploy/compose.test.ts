@@ -74,7 +74,7 @@ describe('deploy/compose.yaml', () => {
     const file = resolved();
     for (const [name, service] of Object.entries(file.services)) {
       expect(service.profiles?.length, name).toBe(1);
-      expect(['full', 'small']).toContain(service.profiles?.[0]);
+      expect(['full', 'small', 'monitoring']).toContain(service.profiles?.[0]);
     }
   });
 

@@ -32,10 +32,14 @@ describe('operations endpoints (embedded)', () => {
     await api.get('/stock/find/no-such-item');
     const metrics = await api.get('/metrics');
     expect(metrics.status).toBe(200);
-    expect(String(metrics.body)).toMatch(
-      /^http_requests_total\{method="GET",route="\/stock\/find\/:item_id",status="404"\} [1-9]/m,
+    const text = String(metrics.body);
+    expect(text).toMatch(
+      /^http_request_duration_seconds_count\{method="GET",route="\/stock\/find\/:item_id",status="404"\} [1-9]/m,
     );
-    expect(String(metrics.body)).toMatch(/^process_resident_memory_bytes \d+$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
+    // Read from the store at scrape time: none is stuck in a healthy run.
+    expect(text).toMatch(/^sagas_stuck\{state="RUNNING"\} 0$/m);
+    expect(text).toMatch(/^sagas_in_flight \d+$/m);
     api.close();
   });
 });

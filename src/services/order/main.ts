@@ -9,9 +9,16 @@ import { orderRoutes } from './routes.js';
 import { createCheckout } from './saga.js';
 import { createRedisOrderStore } from './store.redis.js';
 
-await runService('order', ({ config, log, redis, storeOptions, bus, app }) => {
+await runService('order', ({ config, log, redis, storeOptions, bus, app, metrics }) => {
   const store = createRedisOrderStore(redis, storeOptions);
-  const checkout = createCheckout({ store, bus, owner: config.instanceId, timing: config.saga, log });
+  const checkout = createCheckout({
+    store,
+    bus,
+    owner: config.instanceId,
+    timing: config.saga,
+    log,
+    metrics,
+  });
   const stopSweeper = startSweeper(checkout, config.saga.sweepMs, log);
   orderRoutes(app, { store, checkout, price: priceLookup(bus, config.saga) });
   return Promise.resolve([

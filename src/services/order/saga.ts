@@ -12,6 +12,7 @@ import type { Bus, Commands, Participant, Reply } from '../../bus/bus.js';
 import type { SagaTiming } from '../../lib/config.js';
 import { aggregate } from '../../lib/items.js';
 import type { Log } from '../../lib/log.js';
+import type { Metrics } from '../../lib/metrics.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import { backoff, sleep } from '../../lib/time.js';
 import { keepLease, type Lease } from './lease.js';
@@ -68,6 +69,8 @@ export interface CheckoutDeps {
   owner: string;
   timing: SagaTiming;
   log: Log;
+  /** Where saga outcomes, step durations, takeovers and sagas in flight are counted. */
+  metrics?: Metrics | undefined;
 }
 
 export interface Checkout {
@@ -78,6 +81,9 @@ export interface Checkout {
   /** Stops the sweeper and waits (bounded) for the sagas this replica drives. */
   close(drainMs?: number): Promise<void>;
 }
+
+/** Unfinished sagas the stuck gauge looks at per scrape: bounds its cost on the store. */
+const STUCK_SCAN_LIMIT = 1000;
 
 export function createCheckout(deps: CheckoutDeps): Checkout {
   const { store, bus, owner, timing, log } = deps;
@@ -99,6 +105,8 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
       closed: () => closed,
     },
   });
+  deps.metrics?.saga.readInFlight(() => driving.size);
+  deps.metrics?.saga.readStuck(() => store.countStuck(Date.now(), STUCK_SCAN_LIMIT));
 
   async function checkout(orderId: string): Promise<Outcome> {
     const now = Date.now();

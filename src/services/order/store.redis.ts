@@ -19,7 +19,7 @@ import { isReason, MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
 import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
 import { orderKeys } from './keys.js';
-import type { Begin, Order, OrderStore, Saga, SagaState } from './store.js';
+import type { Begin, Order, OrderStore, Saga, SagaState, StuckCounts } from './store.js';
 
 const SCRIPTS = [
   'add_item',
@@ -89,7 +89,7 @@ function beginOf(sagaId: string, reply: unknown): Begin {
 export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions): OrderStore {
   const { recordTtlMs, durable } = options;
   const keys = orderKeys(options.prefix);
-  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'order', SCRIPTS);
+  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'order', SCRIPTS, options.metrics);
 
   return {
     async createOrder(orderId, userId) {
@@ -187,6 +187,20 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
     async expiredSagas(now, limit) {
       // Exclusive bound: a lease ending exactly at `now` has not expired yet.
       return redis.zrangebyscore(keys.leases(), '-inf', `(${now}`, 'LIMIT', 0, limit);
+    },
+
+    async countStuck(now, limit) {
+      const counts: StuckCounts = { RUNNING: 0, ABORTING: 0 };
+      const ids = await redis.zrange(keys.leases(), '0', String(limit - 1));
+      if (ids.length === 0) return counts;
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hmget(keys.saga(id), 'state', 'deadline');
+      for (const [error, fields] of (await pipeline.exec()) ?? []) {
+        if (error !== null || !Array.isArray(fields)) continue;
+        const [state, deadline] = fields as (string | null)[];
+        if ((state === 'RUNNING' || state === 'ABORTING') && Number(deadline) < now) counts[state] += 1;
+      }
+      return counts;
     },
 
     close: () => closeRedis(redis),

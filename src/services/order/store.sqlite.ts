@@ -17,7 +17,7 @@ import {
   openDatabase,
   type SqliteStoreOptions,
 } from '../../lib/sqlite.js';
-import type { Begin, NewOrder, NewSaga, Order, OrderStore, Saga, SagaState } from './store.js';
+import type { Begin, NewOrder, NewSaga, Order, OrderStore, Saga, SagaState, StuckCounts } from './store.js';
 
 interface OrderRow {
   order_id: string;
@@ -134,6 +134,10 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
        ORDER BY lease_until, saga_id LIMIT ?`,
     )
     .pluck();
+  const selectStuck = db.prepare<[number, number], { state: SagaState; n: number }>(
+    `SELECT state, count(*) AS n FROM (SELECT state, deadline FROM sagas WHERE ${UNFINISHED} LIMIT ?)
+     WHERE deadline < ? GROUP BY state`,
+  );
   const purgeSagas = expiryPurge(db, 'sagas', 'saga_id');
 
   function addItem(orderId: string, itemId: string, quantity: number, price: number): Outcome {
@@ -230,6 +234,14 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
         return row && toSaga(row);
       }),
     expiredSagas: (now, limit) => group.run(() => selectExpired.all(now, limit)),
+    countStuck: (now, limit) =>
+      group.run(() => {
+        const counts: StuckCounts = { RUNNING: 0, ABORTING: 0 };
+        for (const row of selectStuck.all(limit, now)) {
+          if (row.state === 'RUNNING' || row.state === 'ABORTING') counts[row.state] = row.n;
+        }
+        return counts;
+      }),
     close: () => group.close(),
   };
 }

@@ -35,6 +35,8 @@ export interface Saga {
   reason: Reason | undefined;
 }
 
+export type StuckCounts = Record<'RUNNING' | 'ABORTING', number>;
+
 export interface NewSaga {
   sagaId: string;
   owner: string;
@@ -81,5 +83,10 @@ export interface OrderStore {
   takeOver(sagaId: string, owner: string, now: number, leaseUntil: number): Promise<Saga | undefined>;
   /** Ids of unfinished sagas whose lease expired before `now`, oldest first. */
   expiredSagas(now: number, limit: number): Promise<string[]>;
+  /**
+   * Unfinished sagas whose deadline passed before `now`, by state, among at most `limit`
+   * unfinished sagas: the `sagas_stuck` gauge asks at every scrape, so its cost is bounded.
+   */
+  countStuck(now: number, limit: number): Promise<StuckCounts>;
   close(): Promise<void>;
 }

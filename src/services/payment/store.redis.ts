@@ -22,7 +22,7 @@ const SCRIPTS = ['add_funds', 'pay', 'charge', 'refund'] as const;
 export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions): PaymentStore {
   const { recordTtlMs, durable } = options;
   const keys = paymentKeys(options.prefix);
-  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'payment', SCRIPTS);
+  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'payment', SCRIPTS, options.metrics);
 
   async function adjust(script: 'add_funds' | 'pay', userId: string, amount: number, opId?: string) {
     // The client's op id, or a fresh id for this call so that a resend is not applied twice.

@@ -23,7 +23,7 @@ const SCRIPTS = ['create_item', 'add', 'subtract', 'batch_init', 'reserve', 'rel
 export function createRedisStockStore(redis: Redis, options: RedisStoreOptions): StockStore {
   const { recordTtlMs, durable } = options;
   const keys = stockKeys(options.prefix);
-  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'stock', SCRIPTS);
+  const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'stock', SCRIPTS, options.metrics);
 
   /** The record key of an add/subtract: the client's op id, or a fresh id for this call. */
   const recordOf = (opId: string | undefined): [key: string, ttlMs: number] =>

@@ -23,7 +23,6 @@ const SAGA_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 /** Commands per AMQP message: powers of two up to the publisher's 500 cap. */
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
-export type SagaStep = 'reserve' | 'charge' | 'release' | 'refund';
 /** How a step ended: answered ok, refused by the participant, or no answer (deadline, handed off). */
 export type StepResult = 'ok' | 'refused' | 'no_answer';
 export type TakeoverBy = 'request' | 'sweeper';
@@ -34,7 +33,8 @@ export type StuckCounts = Readonly<Record<'RUNNING' | 'ABORTING', number>>;
 export interface SagaMetrics {
   /** A saga reached a final state here: outcome committed or aborted, with its reason. */
   finished(outcome: 'committed' | 'aborted', reason: string, seconds: number): void;
-  step(step: SagaStep, result: StepResult, seconds: number): void;
+  /** A step (its command type: reserve, charge, release, refund) was answered or given up. */
+  step(step: string, result: StepResult, seconds: number): void;
   takenOver(by: TakeoverBy): void;
   /** A saga entered compensation (ABORTING) for `reason`. */
   compensating(reason: string): void;

@@ -42,4 +42,41 @@ describe('operations endpoints (embedded)', () => {
     expect(text).toMatch(/^sagas_in_flight \d+$/m);
     api.close();
   });
+
+  it('counts saga outcomes, step durations and compensations in /metrics', async () => {
+    const api = createClient(system.baseUrl, 2);
+    const id = async (path: string, field: string): Promise<string> => {
+      const response = await api.post(path);
+      return String((response.body as Record<string, unknown>)[field]);
+    };
+    const user = await id('/payment/create_user', 'user_id');
+    await api.post(`/payment/add_funds/${user}/100`);
+    const item = await id('/stock/item/create/10', 'item_id');
+    await api.post(`/stock/add/${item}/1`);
+    const paid = await id(`/orders/create/${user}`, 'order_id');
+    await api.post(`/orders/addItem/${paid}/${item}/1`);
+    expect((await api.post(`/orders/checkout/${paid}`)).status).toBe(200);
+    const short = await id(`/orders/create/${user}`, 'order_id');
+    await api.post(`/orders/addItem/${short}/${item}/5`);
+    expect((await api.post(`/orders/checkout/${short}`)).status).toBe(400);
+
+    const text = String((await api.get('/metrics')).body);
+    const value = (series: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return Number(line?.split(' ')[1] ?? 0);
+    };
+    expect(value('saga_outcomes_total{outcome="committed",reason="none"}')).toBeGreaterThanOrEqual(1);
+    expect(
+      value('saga_outcomes_total{outcome="aborted",reason="insufficient_stock"}'),
+    ).toBeGreaterThanOrEqual(1);
+    expect(value('saga_compensations_total{reason="insufficient_stock"}')).toBeGreaterThanOrEqual(1);
+    expect(value('saga_step_duration_seconds_count{step="reserve",result="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(value('saga_step_duration_seconds_count{step="reserve",result="refused"}')).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(value('saga_step_duration_seconds_count{step="release",result="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(value('saga_step_duration_seconds_count{step="refund",result="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(value('saga_duration_seconds_count{outcome="committed"}')).toBeGreaterThanOrEqual(1);
+    api.close();
+  });
 });

@@ -6,6 +6,7 @@
  */
 import type { SagaTiming } from '../../lib/config.js';
 import type { Log } from '../../lib/log.js';
+import type { Metrics } from '../../lib/metrics.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import { backoff, sleep } from '../../lib/time.js';
 import type { RetryStoreStep } from './store-retry.js';
@@ -32,6 +33,8 @@ export interface RecoveryDeps {
   log: Log;
   retryStoreStep: RetryStoreStep;
   drives: Drives;
+  /** Counts takeovers (saga_takeovers_total). */
+  metrics?: Metrics | undefined;
 }
 
 export interface Recovery {
@@ -42,7 +45,7 @@ export interface Recovery {
 }
 
 export function createRecovery(deps: RecoveryDeps): Recovery {
-  const { store, owner, timing, log, retryStoreStep, drives } = deps;
+  const { store, owner, timing, log, retryStoreStep, drives, metrics } = deps;
 
   async function awaitOutcome(sagaId: string, orderId: string): Promise<Outcome> {
     for (let attempt = 0; ; attempt++) {
@@ -59,6 +62,7 @@ export function createRecovery(deps: RecoveryDeps): Recovery {
           store.takeOver(sagaId, owner, now, now + timing.leaseMs),
         );
         if (taken) {
+          metrics?.saga.takenOver('request');
           log.info({ saga_id: sagaId, order_id: orderId, epoch: taken.epoch }, 'took over saga');
           return drives.drive(taken);
         }
@@ -77,6 +81,7 @@ export function createRecovery(deps: RecoveryDeps): Recovery {
       const taken = await store.takeOver(id, owner, now, now + timing.leaseMs);
       if (!taken) continue;
       claimed++;
+      metrics?.saga.takenOver('sweeper');
       log.info({ saga_id: id, order_id: taken.orderId, epoch: taken.epoch }, 'sweeper took over saga');
       drives
         .drive(taken)

@@ -12,8 +12,9 @@ import type { Bus, Commands, Participant, Reply } from '../../bus/bus.js';
 import type { SagaTiming } from '../../lib/config.js';
 import { aggregate } from '../../lib/items.js';
 import type { Log } from '../../lib/log.js';
-import type { Metrics } from '../../lib/metrics.js';
+import type { Metrics, StepResult } from '../../lib/metrics.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
+import { performance } from 'node:perf_hooks';
 import { backoff, sleep } from '../../lib/time.js';
 import { keepLease, type Lease } from './lease.js';
 import { createRecovery } from './recovery.js';
@@ -86,7 +87,7 @@ export interface Checkout {
 const STUCK_SCAN_LIMIT = 1000;
 
 export function createCheckout(deps: CheckoutDeps): Checkout {
-  const { store, bus, owner, timing, log } = deps;
+  const { store, bus, owner, timing, log, metrics } = deps;
   /** The drive of each saga this replica owns, at the epoch it owns it. */
   const driving = new Map<string, { epoch: number; outcome: Promise<Outcome> }>();
   let closed = false;
@@ -98,6 +99,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     timing,
     log,
     retryStoreStep,
+    metrics,
     drives: {
       outcomeOf: (sagaId) => driving.get(sagaId)?.outcome,
       drive,
@@ -165,12 +167,16 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
         if (lease.lost || closed) return await handOff(current);
         if (result.ok) {
           const committed = await retryStoreStep('commit', () => store.transition(current, 'COMMITTED'));
-          if (committed) log.debug({ saga_id: current.sagaId, order_id: current.orderId }, 'saga committed');
+          if (committed) {
+            metrics?.saga.finished('committed', 'none', ageOf(current));
+            log.debug({ saga_id: current.sagaId, order_id: current.orderId }, 'saga committed');
+          }
           return committed ? OK : await handOff(current);
         }
         const reason = result.reason;
         const aborting = await retryStoreStep('abort', () => store.transition(current, 'ABORTING', reason));
         if (!aborting) return await handOff(current);
+        metrics?.saga.compensating(reason);
         current = { ...current, state: 'ABORTING', reason };
       }
       if (current.state !== 'ABORTING') return await handOff(current);
@@ -178,6 +184,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
       if (lease.lost || closed) return await handOff(current);
       const final = current;
       const aborted = await retryStoreStep('aborted', () => store.transition(final, 'ABORTED'));
+      if (aborted) metrics?.saga.finished('aborted', final.reason ?? 'checkout_timeout', ageOf(final));
       log.debug({ saga_id: final.sagaId, order_id: final.orderId, reason: final.reason }, 'saga aborted');
       return aborted ? refused(final.reason ?? 'checkout_timeout') : await handOff(final);
     } finally {
@@ -202,7 +209,8 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
         }
       };
       for (const { participant, action } of STEPS) {
-        void send(participant, action(saga), saga.deadline, { stop }).then(onReply);
+        const command = action(saga);
+        void timed(send(participant, command, saga.deadline, { stop }), command.type).then(onReply);
       }
     });
   }
@@ -215,8 +223,27 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
       pause: (attempt: number): number => backoff(attempt, timing.attemptMs, timing.retryMaxMs),
     };
     await Promise.all(
-      STEPS.map(({ participant, compensation }) => send(participant, compensation(saga), Infinity, options)),
+      STEPS.map(({ participant, compensation }) => {
+        const command = compensation(saga);
+        return timed(send(participant, command, Infinity, options), command.type);
+      }),
     );
+  }
+
+  /** Seconds since the saga began (its deadline minus the deadline time), for the histogram. */
+  function ageOf(saga: Saga): number {
+    return (Date.now() - (saga.deadline - timing.deadlineMs)) / 1000;
+  }
+
+  /** Observes a step's duration from its first send to its answer (or giving up). */
+  function timed(reply: Promise<Reply | undefined>, step: string): Promise<Reply | undefined> {
+    if (metrics === undefined) return reply;
+    const start = performance.now();
+    return reply.then((answer) => {
+      const result: StepResult = answer === undefined ? 'no_answer' : answer.ok ? 'ok' : 'refused';
+      metrics.saga.step(step, result, (performance.now() - start) / 1000);
+      return answer;
+    });
   }
 
   async function close(drainMs = 5000): Promise<void> {

@@ -16,6 +16,8 @@ const tier = (name: string, parallel: boolean) => ({
   test: {
     name,
     include: [`test/${name}/**/*.test.ts`],
+    // Installs the Debian packages the tier starts (apt-get), once per tier and run.
+    globalSetup: ['test/support/packages.ts'],
     pool: parallel ? ('threads' as const) : ('forks' as const),
     sequence: { groupOrder: parallel ? 0 : 1 },
   },

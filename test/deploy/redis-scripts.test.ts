@@ -101,7 +101,7 @@ function replicaOf(conf: string): string | undefined {
 describe('shell scripts', () => {
   it('pass shellcheck as POSIX sh (busybox ash in the redis alpine image)', () => {
     const result = spawnSync('shellcheck', ['-s', 'sh', REDIS_START, SENTINEL_START], { encoding: 'utf8' });
-    expect(result.error).toBeUndefined(); // shellcheck is installed by .ci/run
+    expect(result.error).toBeUndefined(); // installed by test/support/packages.ts
     expect(result.stdout).toBe('');
     expect(result.status).toBe(0);
   });

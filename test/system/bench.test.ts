@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- --quick` against the embedded target: proves the benchmark runs and writes
  * sane output. Never asserts a speed (the machine is shared; speed belongs to the bench).
- * Needs dist/ (npm test builds first) and wrk (installed by .ci/run).
+ * Needs dist/ (npm test builds first) and wrk (installed by test/support/packages.ts).
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

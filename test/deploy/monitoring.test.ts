@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { createMetrics } from '../src/lib/metrics.js';
-import type { RabbitBusStats } from '../src/bus/rabbit.js';
-import { serviceCounters } from '../src/services/runtime.js';
-import { helm, helmBinary, REPO_ROOT } from './support/helm.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import type { RabbitBusStats } from '../../src/bus/rabbit.js';
+import { serviceCounters } from '../../src/services/runtime.js';
+import { helm, helmBinary, REPO_ROOT } from '../support/helm.js';
 
 const SERVICES = ['order', 'stock', 'payment'] as const;
 const CHART = join(REPO_ROOT, 'deploy', 'helm', 'checkout-saga');

@@ -4,6 +4,7 @@
  * after no answer or a 5xx, like a careful client; the first failed attempt still counts
  * for the chaos report, and the last answer tells the checker the outcome.
  */
+import { retry } from '../src/lib/retry.js';
 import { createClient, type Client } from '../test/support/client.js';
 import { requestOf, type Answer, type Entry, type Ledger, type Op } from './ledger.js';
 
@@ -30,21 +31,25 @@ export interface Recorder {
   close(): void;
 }
 
-/** Pauses before each retry: together about 15 s, longer than a Redis failover or broker restart. */
-const RETRY_PAUSES_MS = [250, 500, 1000, 2000, 3000, 4000, 4000];
+/**
+ * Retries of a request that got no answer or a 5xx: 7 jittered pauses of 0.25 s doubling to
+ * 4 s, together 8-16 s, longer than a Redis failover or a broker restart.
+ */
+const RETRIES = 7;
+const RETRY_BACKOFF = { baseMs: 250, maxMs: 4000 };
 
 /** Retrying is safe for these: a repeat joins, is recognised, or reads. */
 function defaultRetries(op: Op): number {
   switch (op.op) {
     case 'checkout':
     case 'read':
-      return RETRY_PAUSES_MS.length;
+      return RETRIES;
     case 'add_funds':
     case 'pay':
     case 'stock_add':
     case 'stock_subtract':
     case 'add_item':
-      return op.key === undefined ? 0 : RETRY_PAUSES_MS.length;
+      return op.key === undefined ? 0 : RETRIES;
     case 'setup':
     case 'fuzz':
       return 0;
@@ -62,8 +67,6 @@ function errorOf(body: unknown): string | undefined {
   return (title ?? body).replace(/\s+/g, ' ').trim().slice(0, 120);
 }
 
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 export function createRecorder(
   ledger: Ledger,
   options: { connections?: number; timeoutMs?: number; client?: Client } = {},
@@ -78,26 +81,30 @@ export function createRecorder(
     const entry: Entry = { ...op, tries: [] };
     if (!opts.unrecorded) ledger.requests.push(entry);
     const retries = opts.retries ?? defaultRetries(op);
-    let body: unknown;
-    let status: Answer = 'none';
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt > 0)
-        await pause(RETRY_PAUSES_MS[Math.min(attempt - 1, RETRY_PAUSES_MS.length - 1)] ?? 1000);
+    const once = async (): Promise<{ status: Answer; body: unknown }> => {
       const start = now();
+      let answer: { status: Answer; body: unknown };
       let error: string | undefined;
       try {
-        const response = await client.request(method, path, { ...headers, ...opts.headers }, opts.body);
-        status = response.status;
-        body = response.body;
-        if (status !== 200) error = errorOf(body);
+        answer = await client.request(method, path, { ...headers, ...opts.headers }, opts.body);
+        if (answer.status !== 200) error = errorOf(answer.body);
       } catch (caught) {
-        status = 'none';
-        body = undefined;
+        answer = { status: 'none', body: undefined };
         error = caught instanceof Error ? caught.message.slice(0, 120) : String(caught);
       }
-      entry.tries.push({ status, start, end: now(), ...(error === undefined ? {} : { error }) });
-      if (status !== 'none' && status < 500) break;
-    }
+      entry.tries.push({
+        status: answer.status,
+        start,
+        end: now(),
+        ...(error === undefined ? {} : { error }),
+      });
+      return answer;
+    };
+    const { status, body } = await retry(once, {
+      ...RETRY_BACKOFF,
+      attempts: retries + 1,
+      again: (answer) => answer.status === 'none' || answer.status >= 500,
+    });
     return { entry, status, body };
   }
 

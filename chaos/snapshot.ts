@@ -5,7 +5,8 @@
  */
 import type { Client, Response } from '../test/support/client.js';
 import type { ItemLine, ItemState, OrderState } from './ledger.js';
-import { inParallel, sleep } from './pool.js';
+import { retry } from '../src/lib/retry.js';
+import { inParallel } from './pool.js';
 
 export interface Snapshot {
   items: Map<string, ItemState | undefined>;
@@ -15,21 +16,24 @@ export interface Snapshot {
 
 export const emptySnapshot = (): Snapshot => ({ items: new Map(), users: new Map(), orders: new Map() });
 
+/** A read that keeps failing is tried this often, with pauses of 0.1 s doubling to 2 s. */
 const READ_ATTEMPTS = 20;
 
 async function read(client: Client, path: string): Promise<Response> {
-  let last = '';
-  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-    if (attempt > 0) await sleep(Math.min(2000, 100 * 2 ** attempt));
-    try {
-      const response = await client.get(path);
-      if (response.status < 500) return response;
-      last = `${response.status} ${JSON.stringify(response.body)}`;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
+  const response = await retry(() => client.get(path), {
+    baseMs: 100,
+    maxMs: 2000,
+    attempts: READ_ATTEMPTS,
+    again: (answer) => answer.status >= 500,
+  }).catch((error: unknown) => {
+    throw new Error(`GET ${path} failed ${READ_ATTEMPTS} times, last: ${String(error)}`);
+  });
+  if (response.status >= 500) {
+    throw new Error(
+      `GET ${path} failed ${READ_ATTEMPTS} times, last: ${response.status} ${JSON.stringify(response.body)}`,
+    );
   }
-  throw new Error(`GET ${path} failed ${READ_ATTEMPTS} times, last: ${last}`);
+  return response;
 }
 
 function object(response: Response, path: string): Record<string, unknown> | undefined {

@@ -12,6 +12,7 @@
  */
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Log } from '../lib/log.js';
+import { backoff } from '../lib/retry.js';
 import type { Commands, Handler, Participant, Reply } from './bus.js';
 import { decodeBatch, encodeReplies } from './rabbit-codec.js';
 import { DIRECT_REPLY_TO } from './rabbit-publisher.js';
@@ -134,7 +135,7 @@ export function createConsumer<P extends Participant>(options: ConsumerOptions<P
       const deliveries = Number(
         (message.properties.headers as Record<string, unknown> | undefined)?.['x-delivery-count'] ?? 0,
       );
-      const delay = Math.min(options.retryDelayMs * 2 ** deliveries, MAX_RETRY_DELAY_MS);
+      const delay = backoff(deliveries, { baseMs: options.retryDelayMs, maxMs: MAX_RETRY_DELAY_MS });
       log.warn({ queue, deliveries, err: String(err) }, 'command handler failed; redelivering');
       await pause(delay);
       onChannel(channel, (ch) => ch.nack(message, false, true));

@@ -111,6 +111,9 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
     recovery: {
       initialDelay: 100,
       maxDelay: MAX_RECONNECT_DELAY_MS,
+      // amqplib spreads each reconnect pause by ±jitter: buses that lost a restarted broker
+      // together do not come back in step. 0.2 is its default; stated so it stays on.
+      jitter: 0.2,
       initialMaxRetries: options.connectRetries ?? 30,
       waitForConnect: false,
       setup,

@@ -1,21 +1,22 @@
 /**
  * The long-running, detached owner of every cluster process (started by `cli.ts up`, argv[2] is
  * the cluster directory). Like an orchestrator it starts components in dependency order,
- * restarts any that exits (backoff 0.5 s doubling to 5 s), and publishes PIDs to state.json.
+ * restarts any that exits (jittered backoff 0.5 s doubling to 5 s), and publishes PIDs to state.json.
  * Every child is its own process-group leader, so a component's helpers (nginx workers, the
  * Erlang VM under RabbitMQ's launcher script) die with it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLog } from '../lib/log.js';
+import { backoff, waitFor } from '../lib/retry.js';
 import { probe, type ProbeOptions } from './health.js';
-import { groupMembers, signalGroup, signalPid, sleep, waitFor } from './processes.js';
+import { groupMembers, signalGroup, signalPid } from './processes.js';
 import { readyForRestart } from './rabbitmq-node.js';
 import { sentinelMasterPort } from './redis-probe.js';
 import { readPlan, writeState, type ClusterState, type ComponentSpec, type Phase } from './state.js';
 
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 5000;
+const RESTART_BACKOFF = { baseMs: 500, maxMs: 5000 };
 /** A child that ran this long before dying starts again from the shortest backoff. */
 const STABLE_MS = 30_000;
 const STOP_GRACE_MS: Record<ComponentSpec['kind'], number> = {
@@ -36,7 +37,8 @@ interface Child {
   process: ChildProcess | undefined;
   pid: number;
   restarts: number;
-  backoffMs: number;
+  /** Exits in a row, each soon after its start: the restart backoff grows with them. */
+  quickExits: number;
   startedAt: number;
   restartTimer: NodeJS.Timeout | undefined;
   /** Resolves when the current process has exited (already resolved while none runs). */
@@ -52,7 +54,7 @@ const children: Child[] = plan.components.map((spec) => ({
   process: undefined,
   pid: 0,
   restarts: 0,
-  backoffMs: BACKOFF_MIN_MS,
+  quickExits: 0,
   startedAt: 0,
   restartTimer: undefined,
   exited: Promise.resolve(),
@@ -117,9 +119,8 @@ function onExit(child: Child, proc: ChildProcess, code: number | null, signal: s
   child.pid = 0;
   publish();
   if (stopping) return;
-  if (Date.now() - child.startedAt > STABLE_MS) child.backoffMs = BACKOFF_MIN_MS;
-  const delay = child.backoffMs;
-  child.backoffMs = Math.min(child.backoffMs * 2, BACKOFF_MAX_MS);
+  if (Date.now() - child.startedAt > STABLE_MS) child.quickExits = 0;
+  const delay = backoff(child.quickExits++, RESTART_BACKOFF);
   log.warn({ component: child.spec.name, code, signal, restartInMs: delay }, 'exited');
   child.restartTimer = setTimeout(() => void restart(child), delay);
 }

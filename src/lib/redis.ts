@@ -5,10 +5,12 @@
  * redis-scripts.ts.
  */
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.js';
 import type { Log } from './log.js';
 import type { RedisMetrics } from './metrics.js';
+import { backoff } from './retry.js';
 
 export type { Redis } from 'ioredis';
 
@@ -23,7 +25,7 @@ const CLIENT_OPTIONS = {
   autoResendUnfulfilledCommands: true,
   maxRetriesPerRequest: 20,
   connectTimeout: 2000,
-  retryStrategy: (attempt: number) => Math.min(50 * attempt, 500),
+  retryStrategy: (attempt: number) => backoff(attempt - 1, { baseMs: 50, maxMs: 500 }),
   // 2: reconnect and re-send the failed command. A READONLY reply means we still talk to a
   // demoted master; the command did not run there, so re-sending it to the new master is safe.
   reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 2 : false),
@@ -242,7 +244,7 @@ export async function durably<T>(
     } catch (error) {
       if (attempt >= DURABLE_ATTEMPTS || !isConnectionError(error)) throw error;
       // ioredis already waited through its reconnects; give a revived client a moment.
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      await sleep(backoff(attempt - 1, { baseMs: 100, maxMs: 1000 }));
       continue;
     }
     if (!wrote(result)) return result;

@@ -4,15 +4,18 @@
  * expires; every replica's sweeper periodically claims the expired sagas nobody waits for, so
  * no saga stays unfinished and nothing stays reserved.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SagaTiming } from '../../lib/config.js';
 import type { Log } from '../../lib/log.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
-import { backoff, sleep } from '../../lib/time.js';
+import { backoff } from '../../lib/retry.js';
 import type { RetryStoreStep } from './store-retry.js';
 import type { OrderStore, Saga } from './store.js';
 
 const SWEEP_BATCH = 100;
+/** How often a checkout that joined a saga driven elsewhere looks at its record. */
+const POLL_BACKOFF = { baseMs: 2, maxMs: 50 };
 
 /** What recovery needs from the replica's drives of the sagas it owns. */
 export interface Drives {
@@ -67,7 +70,7 @@ export function createRecovery(deps: RecoveryDeps): Recovery {
           return drives.drive(taken);
         }
       }
-      await sleep(backoff(attempt, 2, 50));
+      await sleep(backoff(attempt, POLL_BACKOFF));
     }
   }
 

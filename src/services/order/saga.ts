@@ -8,14 +8,15 @@
  * ABORTED. Every transition is a CAS at the owner's epoch, so an owner that lost its lease
  * cannot write. A saga whose owner died is finished by recovery (recovery.ts).
  */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bus, Commands, Participant, Reply } from '../../bus/bus.js';
 import type { SagaTiming } from '../../lib/config.js';
 import { aggregate } from '../../lib/items.js';
 import type { Log } from '../../lib/log.js';
 import type { Metrics, StepResult } from '../../lib/metrics.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
-import { performance } from 'node:perf_hooks';
-import { backoff, sleep } from '../../lib/time.js';
+import { backoff } from '../../lib/retry.js';
 import { keepLease, type Lease } from './lease.js';
 import { createRecovery } from './recovery.js';
 import { sendUntilAnswered } from './resend.js';
@@ -220,7 +221,9 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     const options = {
       stop: (): boolean => lease.lost || closed,
       accept: (reply: Reply): boolean => reply.ok,
-      pause: (attempt: number): number => backoff(attempt, timing.attemptMs, timing.retryMaxMs),
+      // Jittered, so that after an outage the compensations of many sagas do not re-send in step.
+      pause: (attempt: number): number =>
+        backoff(attempt, { baseMs: timing.attemptMs, maxMs: timing.retryMaxMs }),
     };
     await Promise.all(
       STEPS.map(({ participant, compensation }) => {

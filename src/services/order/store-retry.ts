@@ -3,7 +3,7 @@
  * reasons (Redis failing over, a dropped connection) is simply run again, for a bounded time.
  */
 import type { Log } from '../../lib/log.js';
-import { backoff, sleep } from '../../lib/time.js';
+import { retry } from '../../lib/retry.js';
 
 /** A store step that keeps failing this long is given up: the error reaches the caller. */
 const STORE_RETRY_MS = 30_000;
@@ -12,16 +12,12 @@ const STORE_RETRY_MS = 30_000;
 export type RetryStoreStep = <T>(what: string, step: () => Promise<T>) => Promise<T>;
 
 export function storeStepRetrier(log: Log, retryMaxMs: number): RetryStoreStep {
-  return async <T>(what: string, step: () => Promise<T>): Promise<T> => {
-    const giveUpAt = Date.now() + STORE_RETRY_MS;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await step();
-      } catch (error) {
-        if (Date.now() >= giveUpAt) throw error;
-        log.warn({ err: error, step: what, attempt }, 'order store step failed; retrying');
-        await sleep(backoff(attempt, 10, retryMaxMs));
-      }
-    }
-  };
+  return (what, step) =>
+    retry(step, {
+      baseMs: 10,
+      maxMs: retryMaxMs,
+      giveUpAfterMs: STORE_RETRY_MS,
+      onRetry: ({ error, attempt }) =>
+        log.warn({ err: error, step: what, attempt }, 'order store step failed; retrying'),
+    });
 }

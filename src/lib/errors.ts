@@ -12,4 +12,5 @@ export const HTTP_ERRORS: Readonly<Record<Reason, { status: number; message: str
   overflow: { status: 400, message: 'amount would exceed the largest supported value' },
   compensated: { status: 409, message: 'checkout was cancelled' },
   checkout_timeout: { status: 409, message: 'checkout did not complete in time; nothing was charged' },
+  operator: { status: 409, message: 'checkout was cancelled by an operator; nothing was charged' },
 };

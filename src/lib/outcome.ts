@@ -12,7 +12,9 @@ export type Reason =
   | 'checkout_running'
   | 'overflow'
   | 'compensated'
-  | 'checkout_timeout';
+  | 'checkout_timeout'
+  /** An operator cancelled the checkout (POST /admin/sagas/{order_id}/cancel). */
+  | 'operator';
 
 export type Outcome = { ok: true } | { ok: false; reason: Reason };
 
@@ -33,6 +35,7 @@ const REASONS: ReadonlySet<string> = new Set<Reason>([
   'overflow',
   'compensated',
   'checkout_timeout',
+  'operator',
 ]);
 
 export function isReason(value: unknown): value is Reason {

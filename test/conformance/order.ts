@@ -13,6 +13,7 @@ import { MAX_AMOUNT, OK, refused } from '../../src/lib/outcome.js';
 import type { NewOrder, OrderStore } from '../../src/services/order/store.js';
 import { freshStores, type OpenStore } from './harness.js';
 import { describeOrderLeases } from './order-lease.js';
+import { describeOrderOperator } from './order-operator.js';
 import { commitCheckout, describeOrderSagas, startCheckout } from './order-saga.js';
 
 export function describeOrderStore(name: string, open: OpenStore<OrderStore>): void {
@@ -20,6 +21,7 @@ export function describeOrderStore(name: string, open: OpenStore<OrderStore>): v
     describeOrders(open);
     describeOrderSagas(open);
     describeOrderLeases(open);
+    describeOrderOperator(open);
   });
 }
 

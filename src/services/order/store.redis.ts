@@ -11,15 +11,17 @@
  * resend, and addItem records its outcome under a random call id (once per call).
  *
  * Order hash: user, items (encoded, src/lib/items.ts), total, paid ('1' once paid), saga (the
- * saga freezing it). Absent items/total/paid read as empty/0/false, so createOrder is a single
- * HSETNX. Saga hash: order, user, items, amount, state, epoch, owner, lease, deadline, reason.
+ * saga freezing it), sagas (its last saga ids, for operators). Absent items/total/paid read as
+ * empty/0/false, so createOrder is a single HSETNX. Saga hash: order, user, items, amount, state,
+ * epoch, owner, lease, deadline, reason, started, journal (journal.ts).
  */
 import { decodeItems, encodeItems, encodeLine } from '../../lib/items.js';
-import { isReason, MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
+import { MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
 import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
 import { orderKeys } from './keys.js';
-import type { Begin, Order, OrderStore, Saga, SagaState, StuckCounts } from './store.js';
+import { fieldsOf, listRedisSagas, redisSagasOfOrder, sagaOf } from './records.redis.js';
+import type { Begin, Cancel, Order, OrderStore, StuckCounts } from './store.js';
 
 const SCRIPTS = [
   'add_item',
@@ -28,39 +30,13 @@ const SCRIPTS = [
   'transition',
   'renew_lease',
   'take_over',
+  'cancel_saga',
 ] as const;
 
 const ALLOWED: ReadonlySet<string> = new Set(['RUNNING>COMMITTED', 'RUNNING>ABORTING', 'ABORTING>ABORTED']);
-const STATES: ReadonlySet<string> = new Set<SagaState>(['RUNNING', 'ABORTING', 'COMMITTED', 'ABORTED']);
 
 /** Orders per put_orders script: each carries three values, so fewer than items per chunk. */
 const ORDER_CHUNK = Math.floor(BATCH_CHUNK / 2);
-
-/** `[field, value, ...]` as HGETALL in Lua returns it, to a field map. */
-function fieldsOf(flat: readonly unknown[]): Map<string, string> {
-  const fields = new Map<string, string>();
-  for (let i = 0; i + 1 < flat.length; i += 2) fields.set(String(flat[i]), String(flat[i + 1]));
-  return fields;
-}
-
-function sagaOf(sagaId: string, fields: ReadonlyMap<string, string>): Saga {
-  const state = fields.get('state');
-  if (state === undefined || !STATES.has(state)) throw new Error(`saga ${sagaId} has no valid state`);
-  const reason = fields.get('reason');
-  return {
-    sagaId,
-    orderId: fields.get('order') ?? '',
-    userId: fields.get('user') ?? '',
-    items: decodeItems(fields.get('items') ?? ''),
-    amount: Number(fields.get('amount') ?? 0),
-    state: state as SagaState,
-    epoch: Number(fields.get('epoch')),
-    owner: fields.get('owner') ?? '',
-    leaseUntil: Number(fields.get('lease')),
-    deadline: Number(fields.get('deadline')),
-    reason: isReason(reason) ? reason : undefined,
-  };
-}
 
 /** qty × price exactly, or undefined beyond MAX_AMOUNT (where doubles stop being exact). */
 function lineCost(quantity: number, price: number): string | undefined {
@@ -141,7 +117,15 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
           saga.sagaId,
           await lua.begin_checkout(
             [keys.order(orderId), keys.saga(saga.sagaId), keys.leases()],
-            [saga.sagaId, orderId, saga.owner, String(saga.leaseUntil), String(saga.deadline)],
+            [
+              saga.sagaId,
+              orderId,
+              saga.owner,
+              String(saga.leaseUntil),
+              String(saga.deadline),
+              saga.startedAt === undefined ? '' : String(saga.startedAt),
+              saga.journal ?? '',
+            ],
           ),
         );
       // Only a start wrote; the answers to paid orders (most repeat checkouts) need no WAIT.
@@ -154,13 +138,13 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
       return sagaOf(sagaId, new Map(Object.entries(fields)));
     },
 
-    async transition(saga, to, reason) {
+    async transition(saga, to, reason, journal) {
       if (!ALLOWED.has(`${saga.state}>${to}`)) return false;
       if (to === 'ABORTING' && reason === undefined) throw new Error('a saga aborts with a reason');
       const run = () =>
         lua.transition(
           [keys.saga(saga.sagaId), keys.order(saga.orderId), keys.leases()],
-          [saga.sagaId, saga.state, String(saga.epoch), to, reason ?? '', String(recordTtlMs)],
+          [saga.sagaId, saga.state, String(saga.epoch), to, reason ?? '', String(recordTtlMs), journal ?? ''],
         );
       // A re-run after a lost WAIT answers 1 again: the saga is already in state `to`.
       return (await durably(durable, run, (applied) => applied === 1)) === 1;
@@ -172,11 +156,11 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
       return (await durably(durable, run, (renewed) => renewed === 1)) === 1;
     },
 
-    async takeOver(sagaId, owner, now, leaseUntil) {
+    async takeOver(sagaId, owner, now, leaseUntil, journal) {
       const run = async () => {
         const reply = await lua.take_over(
           [keys.saga(sagaId), keys.leases()],
-          [sagaId, owner, String(now), String(leaseUntil)],
+          [sagaId, owner, String(now), String(leaseUntil), journal ?? ''],
         );
         return Array.isArray(reply) ? sagaOf(sagaId, fieldsOf(reply as unknown[])) : undefined;
       };
@@ -202,6 +186,25 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
       }
       return counts;
     },
+
+    async cancelSaga(sagaId, owner, leaseUntil, journal): Promise<Cancel> {
+      const run = async (): Promise<Cancel> => {
+        const reply = await lua.cancel_saga(
+          [keys.saga(sagaId), keys.leases()],
+          [sagaId, owner, String(leaseUntil), journal],
+        );
+        const [kind, ...rest] = Array.isArray(reply) ? (reply as unknown[]) : [];
+        if (kind === 'not_found') return { kind };
+        if (kind === 'cancelled') return { kind, saga: sagaOf(sagaId, fieldsOf(rest)) };
+        const state = sagaOf(sagaId, new Map([['state', String(rest[0])]])).state;
+        return { kind: 'not_running', state };
+      };
+      // A re-run after a lost WAIT is recognised by the script as this very cancel.
+      return durably(durable, run, (cancel) => cancel.kind === 'cancelled');
+    },
+
+    sagasOfOrder: (orderId) => redisSagasOfOrder(redis, keys, orderId),
+    listSagas: (query) => listRedisSagas(redis, keys, query),
 
     close: () => closeRedis(redis),
   };

@@ -9,7 +9,7 @@
  * Finished sagas get `expires_at` and vanish `recordTtlMs` later; unfinished ones never do.
  */
 import { decodeItems, encodeLine } from '../../lib/items.js';
-import { MAX_AMOUNT, OK, isReason, refused, type Outcome, type Reason } from '../../lib/outcome.js';
+import { MAX_AMOUNT, OK, refused, type Outcome, type Reason } from '../../lib/outcome.js';
 import {
   expiryPurge,
   groupCommit,
@@ -17,7 +17,18 @@ import {
   openDatabase,
   type SqliteStoreOptions,
 } from '../../lib/sqlite.js';
-import type { Begin, NewOrder, NewSaga, Order, OrderStore, Saga, SagaState, StuckCounts } from './store.js';
+import { addColumns, linkSaga, sqliteSagaRecords, toSaga, type SagaRow } from './records.sqlite.js';
+import type {
+  Begin,
+  Cancel,
+  NewOrder,
+  NewSaga,
+  Order,
+  OrderStore,
+  Saga,
+  SagaState,
+  StuckCounts,
+} from './store.js';
 
 interface OrderRow {
   order_id: string;
@@ -26,20 +37,8 @@ interface OrderRow {
   items: string;
   total_cost: number;
   saga_id: string | null;
-}
-
-interface SagaRow {
-  saga_id: string;
-  order_id: string;
-  user_id: string;
-  items: string;
-  amount: number;
-  state: SagaState;
-  epoch: number;
-  owner: string;
-  lease_until: number;
-  deadline: number;
-  reason: string | null;
+  /** The order's last saga ids, space-separated, kept after they finish (for operators). */
+  sagas: string;
 }
 
 const UNFINISHED = `state IN ('RUNNING', 'ABORTING')`;
@@ -62,22 +61,6 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-function toSaga(row: SagaRow): Saga {
-  return {
-    sagaId: row.saga_id,
-    orderId: row.order_id,
-    userId: row.user_id,
-    items: decodeItems(row.items),
-    amount: row.amount,
-    state: row.state,
-    epoch: row.epoch,
-    owner: row.owner,
-    leaseUntil: row.lease_until,
-    deadline: row.deadline,
-    reason: isReason(row.reason) ? row.reason : undefined,
-  };
-}
-
 /** `file` is a path, or ':memory:' for a private throwaway database. */
 export function openSqliteOrderStore(file: string, options: SqliteStoreOptions): OrderStore {
   const db = openDatabase(file);
@@ -93,6 +76,9 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS sagas_lease ON sagas (lease_until) WHERE ${UNFINISHED};
   CREATE INDEX IF NOT EXISTS sagas_expiry ON sagas (expires_at) WHERE expires_at IS NOT NULL;`);
+  // Added for operators; a file written before them gains them here.
+  addColumns(db, 'orders', { sagas: "TEXT NOT NULL DEFAULT ''" });
+  addColumns(db, 'sagas', { started_at: 'INTEGER', journal: "TEXT NOT NULL DEFAULT ''" });
 
   const selectOrder = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE order_id = ?');
   const insertOrder = db.prepare<[string, string]>(
@@ -106,7 +92,9 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
   const appendLine = db.prepare<[string, number, string]>(
     'UPDATE orders SET items = items || ?, total_cost = ? WHERE order_id = ?',
   );
-  const freeze = db.prepare<[string, string]>('UPDATE orders SET saga_id = ? WHERE order_id = ?');
+  const freeze = db.prepare<[string, string, string]>(
+    'UPDATE orders SET saga_id = ?, sagas = ? WHERE order_id = ?',
+  );
   const unfreeze = db.prepare<[number, string, string]>(
     'UPDATE orders SET paid = paid OR ?, saga_id = NULL WHERE order_id = ? AND saga_id = ?',
   );
@@ -115,18 +103,24 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
   );
   // REPLACE: a finished saga of the same id may linger until the purge removes it.
   const insertSaga = db.prepare<
-    [string, string, string, string, number, string, number, number]
+    [string, string, string, string, number, string, number, number, number | null, string]
   >(`INSERT OR REPLACE INTO sagas (saga_id, order_id, user_id, items, amount, state, epoch, owner,
-       lease_until, deadline, reason, expires_at) VALUES (?, ?, ?, ?, ?, 'RUNNING', 1, ?, ?, ?, NULL, NULL)`);
-  const setState = db.prepare<[SagaState, string | null, number | null, string]>(
-    'UPDATE sagas SET state = ?, reason = coalesce(?, reason), expires_at = ? WHERE saga_id = ?',
+       lease_until, deadline, reason, expires_at, started_at, journal)
+     VALUES (?, ?, ?, ?, ?, 'RUNNING', 1, ?, ?, ?, NULL, NULL, ?, ?)`);
+  const setState = db.prepare<[SagaState, string | null, number | null, string, string]>(
+    `UPDATE sagas SET state = ?, reason = coalesce(?, reason), expires_at = ?, journal = journal || ?
+     WHERE saga_id = ?`,
   );
   const renew = db.prepare<[number, string, number]>(
     `UPDATE sagas SET lease_until = ? WHERE saga_id = ? AND epoch = ? AND ${UNFINISHED}`,
   );
-  const claim = db.prepare<[string, number, string, number], SagaRow>(
-    `UPDATE sagas SET epoch = epoch + 1, owner = ?, lease_until = ?
+  const claim = db.prepare<[string, number, string, string, number], SagaRow>(
+    `UPDATE sagas SET epoch = epoch + 1, owner = ?, lease_until = ?, journal = journal || ?
      WHERE saga_id = ? AND ${UNFINISHED} AND lease_until < ? RETURNING *`,
+  );
+  const abortByOperator = db.prepare<[string, number, string, string], SagaRow>(
+    `UPDATE sagas SET epoch = epoch + 1, owner = ?, lease_until = ?, state = 'ABORTING',
+       reason = 'operator', journal = journal || ? WHERE saga_id = ? AND state = 'RUNNING' RETURNING *`,
   );
   const selectExpired = db
     .prepare<[number, number], string>(
@@ -164,8 +158,20 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
     }
     const { sagaId, owner, leaseUntil, deadline } = saga;
     const { user_id, items, total_cost } = order;
-    insertSaga.run(sagaId, orderId, user_id, items, total_cost, owner, leaseUntil, deadline);
-    freeze.run(sagaId, orderId);
+    const startedAt = saga.startedAt ?? null;
+    insertSaga.run(
+      sagaId,
+      orderId,
+      user_id,
+      items,
+      total_cost,
+      owner,
+      leaseUntil,
+      deadline,
+      startedAt,
+      saga.journal ?? '',
+    );
+    freeze.run(sagaId, linkSaga(order.sagas, sagaId), orderId);
     const started: Saga = {
       sagaId,
       orderId,
@@ -182,7 +188,12 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
     return { kind: 'started', saga: started };
   }
 
-  function transition(saga: Saga, to: SagaState, reason: Reason | undefined): boolean {
+  function transition(
+    saga: Saga,
+    to: SagaState,
+    reason: Reason | undefined,
+    journal: string | undefined,
+  ): boolean {
     const now = Date.now();
     const stored = selectSaga.get(saga.sagaId, now);
     if (stored === undefined || stored.epoch !== saga.epoch) return false;
@@ -190,7 +201,7 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
     if (stored.state !== saga.state || !ALLOWED[saga.state].includes(to)) return false;
     if (to === 'ABORTING' && reason === undefined) throw new Error('a saga aborts with a reason');
     const finished = to === 'COMMITTED' || to === 'ABORTED';
-    setState.run(to, reason ?? null, finished ? now + options.recordTtlMs : null, saga.sagaId);
+    setState.run(to, reason ?? null, finished ? now + options.recordTtlMs : null, journal ?? '', saga.sagaId);
     if (finished) unfreeze.run(to === 'COMMITTED' ? 1 : 0, stored.order_id, saga.sagaId);
     purgeSagas(now);
     return true;
@@ -208,6 +219,15 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
   });
   const beginTx = db.transaction(beginCheckout);
   const transitionTx = db.transaction(transition);
+  const cancelTx = db.transaction(
+    (sagaId: string, owner: string, leaseUntil: number, journal: string): Cancel => {
+      const row = abortByOperator.get(owner, leaseUntil, journal, sagaId);
+      if (row) return { kind: 'cancelled', saga: toSaga(row) };
+      const stored = selectSaga.get(sagaId, Date.now());
+      return stored ? { kind: 'not_running', state: stored.state } : { kind: 'not_found' };
+    },
+  );
+  const records = sqliteSagaRecords(db);
 
   return {
     createOrder: (orderId, userId) => group.run(() => void insertOrder.run(orderId, userId)),
@@ -225,14 +245,18 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
         const row = selectSaga.get(sagaId, Date.now());
         return row && toSaga(row);
       }),
-    transition: (saga, to, reason) => group.run(() => transitionTx(saga, to, reason)),
+    transition: (saga, to, reason, journal) => group.run(() => transitionTx(saga, to, reason, journal)),
     renewLease: (sagaId, epoch, leaseUntil) =>
       group.run(() => renew.run(leaseUntil, sagaId, epoch).changes === 1),
-    takeOver: (sagaId, owner, now, leaseUntil) =>
+    takeOver: (sagaId, owner, now, leaseUntil, journal) =>
       group.run(() => {
-        const row = claim.get(owner, leaseUntil, sagaId, now);
+        const row = claim.get(owner, leaseUntil, journal ?? '', sagaId, now);
         return row && toSaga(row);
       }),
+    cancelSaga: (sagaId, owner, leaseUntil, journal) =>
+      group.run(() => cancelTx(sagaId, owner, leaseUntil, journal)),
+    sagasOfOrder: (orderId) => group.run(() => records.ofOrder(orderId)),
+    listSagas: (query) => group.run(() => records.list(query)),
     expiredSagas: (now, limit) => group.run(() => selectExpired.all(now, limit)),
     countStuck: (now, limit) =>
       group.run(() => {

@@ -42,7 +42,45 @@ export interface NewSaga {
   owner: string;
   leaseUntil: number;
   deadline: number;
+  /** When checkout began (ms since the epoch), kept for operators (age, timeline). */
+  startedAt?: number;
+  /** The journal's first line (journal.ts), stored only if the saga is created. */
+  journal?: string;
 }
+
+/** A saga as operators see it: the record plus what it went through (journal.ts). */
+export interface SagaRecord extends Saga {
+  /** Undefined for a saga begun without it (before the journal existed). */
+  startedAt: number | undefined;
+  /** The journal text as stored; read it with `readJournal`. */
+  journal: string;
+}
+
+export interface SagaQuery {
+  state?: SagaState;
+  /** Only sagas started before this time (ms since the epoch); unknown start counts as 0. */
+  startedBefore?: number;
+  limit: number;
+  /** From the previous page; undefined for the first. */
+  cursor?: string;
+}
+
+/**
+ * One page of sagas, in no promised order. Following `cursor` until it is undefined visits
+ * every matching saga that existed throughout, once; a page may hold fewer than `limit` (even
+ * none) while a cursor remains, because each call examines a bounded number of records.
+ */
+export interface SagaPage {
+  sagas: SagaRecord[];
+  cursor: string | undefined;
+}
+
+export type Cancel =
+  | { kind: 'not_found' }
+  /** Only a RUNNING saga can be cancelled; it is in this state. */
+  | { kind: 'not_running'; state: SagaState }
+  /** Now ABORTING with reason `operator`, at epoch + 1, owned by the canceller. */
+  | { kind: 'cancelled'; saga: Saga };
 
 export type Begin =
   | { kind: 'not_found' }
@@ -75,12 +113,32 @@ export interface OrderStore {
   /**
    * CAS of a saga's state at the given epoch. To COMMITTED also marks the order paid; to
    * COMMITTED or ABORTED unfreezes the order and ends the lease. False when fenced off.
+   * `journal` is appended to the saga's journal when (and only when) this call applies.
    */
-  transition(saga: Saga, to: SagaState, reason?: Reason): Promise<boolean>;
+  transition(saga: Saga, to: SagaState, reason?: Reason, journal?: string): Promise<boolean>;
   /** Extends the lease if the epoch is still current and the saga unfinished. */
   renewLease(sagaId: string, epoch: number, leaseUntil: number): Promise<boolean>;
-  /** Claims an unfinished saga whose lease expired before `now`: epoch + 1, new owner. */
-  takeOver(sagaId: string, owner: string, now: number, leaseUntil: number): Promise<Saga | undefined>;
+  /**
+   * Claims an unfinished saga whose lease expired before `now`: epoch + 1, new owner, and
+   * `journal` appended. An operator's retry passes now = MAX_SAFE_INTEGER: any lease counts.
+   */
+  takeOver(
+    sagaId: string,
+    owner: string,
+    now: number,
+    leaseUntil: number,
+    journal?: string,
+  ): Promise<Saga | undefined>;
+  /**
+   * An operator's cancel: a RUNNING saga becomes ABORTING with reason `operator` at epoch + 1,
+   * owned by `owner` until `leaseUntil` (so its compensation is driven at once), `journal`
+   * appended. Nothing else is changed; a saga in any other state is left alone.
+   */
+  cancelSaga(sagaId: string, owner: string, leaseUntil: number, journal: string): Promise<Cancel>;
+  /** The order's sagas still remembered, newest first; undefined for an unknown order. */
+  sagasOfOrder(orderId: string): Promise<SagaRecord[] | undefined>;
+  /** Sagas by state and age, a page at a time; undefined when the cursor is not one of ours. */
+  listSagas(query: SagaQuery): Promise<SagaPage | undefined>;
   /** Ids of unfinished sagas whose lease expired before `now`, oldest first. */
   expiredSagas(now: number, limit: number): Promise<string[]>;
   /**

@@ -7,8 +7,10 @@
     this call), which answers {'started', saga as stored};
   - a saga with this id that exists but no longer freezes the order (it finished, and a resend
     arrived after that) also answers {'started', saga as stored}: never a second saga record;
-  - else creates the saga (RUNNING, epoch 1, the order's items and total as stored, its user),
-    freezes the order (addItem refuses) and indexes the lease for the sweeper.
+  - else creates the saga (RUNNING, epoch 1, the order's items and total as stored, its user,
+    its start time and first journal line when given), freezes the order (addItem refuses),
+    links the saga to the order (the order's last saga ids, kept after the saga finishes) and
+    indexes the lease for the sweeper.
 
   KEYS[1]  order hash {user, items, total, paid, saga}
   KEYS[2]  saga hash of the new saga
@@ -18,11 +20,15 @@
   ARGV[3]  owner (instance id)
   ARGV[4]  lease expiry, ms since epoch
   ARGV[5]  deadline, ms since epoch
+  ARGV[6]  start time, ms since epoch, or '' for none
+  ARGV[7]  first journal line (src/services/order/journal.ts), or '' for none
 
   Returns {'not_found'} | {'paid'} | {'running', saga id} | {'started', field, value, ...}
   where the fields are those of the saga hash (HGETALL).
 ]]
-local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'items', 'total')
+-- The order keeps links to its last sagas for operators, bounded to this many bytes.
+local MAX_LINKS_BYTES = 640
+local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'items', 'total', 'sagas')
 if not order[1] then
   return { 'not_found' }
 end
@@ -41,8 +47,20 @@ else
     'order', ARGV[2], 'user', order[1], 'items', order[4] or '', 'amount', order[5] or '0',
     'state', 'RUNNING', 'epoch', '1', 'owner', ARGV[3], 'lease', ARGV[4], 'deadline', ARGV[5],
   }
+  if ARGV[6] ~= '' then
+    table.insert(saga, 'started')
+    table.insert(saga, ARGV[6])
+  end
+  if ARGV[7] ~= '' then
+    table.insert(saga, 'journal')
+    table.insert(saga, ARGV[7])
+  end
   redis.call('HSET', KEYS[2], unpack(saga))
-  redis.call('HSET', KEYS[1], 'saga', ARGV[1])
+  local links = order[6] and (order[6] .. ' ' .. ARGV[1]) or ARGV[1]
+  if #links > MAX_LINKS_BYTES then
+    links = string.sub(links, string.find(links, ' ', #links - MAX_LINKS_BYTES, true) + 1)
+  end
+  redis.call('HSET', KEYS[1], 'saga', ARGV[1], 'sagas', links)
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 end
 table.insert(saga, 1, 'started')

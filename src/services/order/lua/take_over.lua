@@ -16,6 +16,7 @@
   ARGV[2]  new owner
   ARGV[3]  now, ms since epoch
   ARGV[4]  new lease expiry, ms since epoch
+  ARGV[5]  line appended to the saga's journal on a takeover (not on a resend), or '' for none
 
   Returns the saga hash as {field, value, ...} (HGETALL), or nil.
 ]]
@@ -31,5 +32,8 @@ if tonumber(saga[3]) >= tonumber(ARGV[3]) then
 end
 redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'lease', ARGV[4])
+if ARGV[5] and ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[1], 'journal', (redis.call('HGET', KEYS[1], 'journal') or '') .. ARGV[5])
+end
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 return redis.call('HGETALL', KEYS[1])

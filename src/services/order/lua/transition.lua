@@ -19,6 +19,7 @@
   ARGV[4]  to state
   ARGV[5]  reason, or '' for none
   ARGV[6]  record TTL in ms of a finished saga
+  ARGV[7]  line appended to the saga's journal when this call applies, or '' for none
 
   Returns 1 if the saga is now in the `to` state by this call or a resend of it, else 0.
 ]]
@@ -34,6 +35,9 @@ if saga[1] ~= ARGV[2] then
 end
 
 redis.call('HSET', KEYS[1], 'state', ARGV[4])
+if ARGV[7] ~= '' then
+  redis.call('HSET', KEYS[1], 'journal', (redis.call('HGET', KEYS[1], 'journal') or '') .. ARGV[7])
+end
 if ARGV[5] ~= '' then
   redis.call('HSET', KEYS[1], 'reason', ARGV[5])
 end

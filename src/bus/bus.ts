@@ -16,11 +16,15 @@ import type { Reason } from '../lib/outcome.js';
 export type StockCommand =
   | { type: 'reserve'; sagaId: string; orderId: string; items: ItemLine[] }
   | { type: 'release'; sagaId: string; orderId: string; items: ItemLine[] }
-  | { type: 'price'; itemId: string };
+  | { type: 'price'; itemId: string }
+  /** Read-only, for operators: what stock recorded for a saga (store.sagaRecord). */
+  | { type: 'record'; sagaId: string };
 
 export type PaymentCommand =
   | { type: 'charge'; sagaId: string; orderId: string; userId: string; amount: number }
-  | { type: 'refund'; sagaId: string; orderId: string; userId: string; amount: number };
+  | { type: 'refund'; sagaId: string; orderId: string; userId: string; amount: number }
+  /** Read-only, for operators: what payment recorded for a saga (store.sagaRecord). */
+  | { type: 'record'; sagaId: string };
 
 export interface Commands {
   stock: StockCommand;
@@ -29,8 +33,11 @@ export interface Commands {
 
 export type Participant = keyof Commands;
 
-/** What a participant answers. `price` is set only for the stock `price` query. */
-export type Reply = { ok: true; price?: number } | { ok: false; reason: Reason };
+/**
+ * What a participant answers. `price` is set only for the stock `price` query, `record` only
+ * for a `record` query that found one.
+ */
+export type Reply = { ok: true; price?: number; record?: string } | { ok: false; reason: Reason };
 
 /** A command as it travels: with the time after which it must not be applied any more. */
 export interface Envelope<C> {

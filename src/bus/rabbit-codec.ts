@@ -40,6 +40,10 @@ function isItems(value: unknown): boolean {
   );
 }
 
+function isRecordQuery(value: Fields): boolean {
+  return hasExactly(value, ['type', 'sagaId']) && isId(value['sagaId']);
+}
+
 function isStockCommand(value: Fields): boolean {
   switch (value['type']) {
     case 'reserve':
@@ -52,6 +56,8 @@ function isStockCommand(value: Fields): boolean {
       );
     case 'price':
       return hasExactly(value, ['type', 'itemId']) && isId(value['itemId']);
+    case 'record':
+      return isRecordQuery(value);
     default:
       return false;
   }
@@ -69,6 +75,8 @@ function isPaymentCommand(value: Fields): boolean {
         isId(value['userId']) &&
         isCount(value['amount'], 0)
       );
+    case 'record':
+      return isRecordQuery(value);
     default:
       return false;
   }
@@ -119,6 +127,8 @@ function toReply(value: unknown): Reply | null | undefined {
     if (hasExactly(value, ['ok'])) return { ok: true };
     const price = value['price'];
     if (hasExactly(value, ['ok', 'price']) && isCount(price, 0)) return { ok: true, price };
+    const record = value['record'];
+    if (hasExactly(value, ['ok', 'record']) && isId(record)) return { ok: true, record };
     return undefined;
   }
   const reason = value['reason'];

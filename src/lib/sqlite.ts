@@ -183,6 +183,8 @@ export interface SagaRecords {
    * it recorded, so exactly that and nothing else); without a record, leaves a tombstone.
    */
   compensate(sagaId: string): void;
+  /** The recorded status ('applied', a reason, 'released', 'tombstone'), for operators. */
+  status(sagaId: string): string | undefined;
 }
 
 const APPLIED = 'applied';
@@ -239,6 +241,7 @@ export function sagaRecords(db: Db, ttlMs: number, giveBack: (taken: string) => 
       if (seen.status === APPLIED) undo(sagaId, seen.payload, now);
       else records.put(sagaId, RELEASED, '', now);
     },
+    status: (sagaId) => records.find(sagaId, Date.now())?.status,
   };
 }
 

@@ -190,6 +190,22 @@ export function describePaymentSagaSteps(open: OpenStore<PaymentStore>): void {
     });
   });
 
+  describe('sagaRecord', () => {
+    it('tells operators what it recorded for each saga, and nothing for an unknown one', async () => {
+      const store = await bank();
+      expect(await store.charge('s1', 'o1', 'u', 30)).toEqual(OK);
+      expect(await store.charge('s2', 'o2', 'broke', 1)).toEqual(refused('insufficient_credit'));
+      await store.refund('s3');
+      expect(await store.sagaRecord('s1')).toBe('applied');
+      expect(await store.sagaRecord('s2')).toBe('insufficient_credit');
+      expect(await store.sagaRecord('s3')).toBe('tombstone');
+      await store.refund('s1');
+      expect(await store.sagaRecord('s1')).toBe('released');
+      expect(await store.sagaRecord('s4')).toBeUndefined();
+      expect(await store.findCredit('u')).toBe(100);
+    });
+  });
+
   describe('record expiry', () => {
     it('forgets a tombstone after recordTtlMs, so a late charge applies', async () => {
       const store = await bank({ recordTtlMs: SHORT_TTL_MS });

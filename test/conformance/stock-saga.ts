@@ -252,6 +252,22 @@ export function describeStockSagaSteps(open: OpenStore<StockStore>): void {
     });
   });
 
+  describe('sagaRecord', () => {
+    it('tells operators what it recorded for each saga, and nothing for an unknown one', async () => {
+      const store = await shop();
+      expect(await store.reserve('s1', 'o1', AB)).toEqual(OK);
+      expect(await store.reserve('s2', 'o2', [['c', 1]])).toEqual(refused('insufficient_stock'));
+      await store.release('s3');
+      expect(await store.sagaRecord('s1')).toBe('applied');
+      expect(await store.sagaRecord('s2')).toBe('insufficient_stock');
+      expect(await store.sagaRecord('s3')).toBe('tombstone');
+      await store.release('s1');
+      expect(await store.sagaRecord('s1')).toBe('released');
+      expect(await store.sagaRecord('s4')).toBeUndefined();
+      expect(await stocks(store, 'a', 'b')).toEqual([10, 5]);
+    });
+  });
+
   describe('record expiry', () => {
     it('forgets a tombstone after recordTtlMs, so a late reservation applies', async () => {
       const store = await shop({ recordTtlMs: SHORT_TTL_MS });

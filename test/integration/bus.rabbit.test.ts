@@ -114,7 +114,9 @@ describe('RabbitMQ bus: request and reply', () => {
     await bus.serve('payment', (commands: readonly PaymentCommand[]) =>
       Promise.resolve(
         commands.map((c) =>
-          c.amount > 10 ? { ok: false as const, reason: 'insufficient_credit' as const } : OK,
+          c.type !== 'record' && c.amount > 10
+            ? { ok: false as const, reason: 'insufficient_credit' as const }
+            : OK,
         ),
       ),
     );
@@ -127,6 +129,33 @@ describe('RabbitMQ bus: request and reply', () => {
     expect(await bus.request('payment', { ...charge, amount: 50 }, 5000)).toEqual({
       ok: false,
       reason: 'insufficient_credit',
+    });
+  });
+
+  it("carries the operators' record queries and their answers, found or not", async () => {
+    const bus = await newBus();
+    await bus.serve('stock', (commands) =>
+      Promise.resolve(
+        commands.map((c) =>
+          c.type === 'record' && c.sagaId === 's1' ? { ok: true as const, record: 'applied' } : OK,
+        ),
+      ),
+    );
+    await bus.serve('payment', (commands) =>
+      Promise.resolve(
+        commands.map((c) =>
+          c.type === 'record' ? { ok: true as const, record: 'insufficient_credit' } : OK,
+        ),
+      ),
+    );
+    expect(await bus.request('stock', { type: 'record', sagaId: 's1' }, 5000)).toEqual({
+      ok: true,
+      record: 'applied',
+    });
+    expect(await bus.request('stock', { type: 'record', sagaId: 's2' }, 5000)).toEqual(OK);
+    expect(await bus.request('payment', { type: 'record', sagaId: 's1' }, 5000)).toEqual({
+      ok: true,
+      record: 'insufficient_credit',
     });
   });
 

@@ -11,6 +11,10 @@ async function apply(store: PaymentStore, command: PaymentCommand): Promise<Repl
     case 'refund':
       await store.refund(command.sagaId);
       return ACK;
+    case 'record': {
+      const record = await store.sagaRecord(command.sagaId);
+      return record === undefined ? ACK : { ok: true, record };
+    }
   }
 }
 

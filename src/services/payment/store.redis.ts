@@ -73,6 +73,11 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
       statusOf(await durably(durable, () => lua.refund([keys.saga(sagaId)], args)));
     },
 
+    async sagaRecord(sagaId) {
+      // 'applied' records carry what was taken after a space: the status is the first word.
+      return (await redis.get(keys.saga(sagaId)))?.split(' ')[0];
+    },
+
     close: () => closeRedis(redis),
   };
 }

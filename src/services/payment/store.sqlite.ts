@@ -82,6 +82,7 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
     batchInit: (n, startingMoney) => group.run(() => batchInitTx(n, startingMoney)),
     charge: (sagaId, orderId, userId, amount) => group.run(() => chargeTx(sagaId, orderId, userId, amount)),
     refund: (sagaId) => group.run(() => refundTx(sagaId)),
+    sagaRecord: (sagaId) => group.run(() => sagas.status(sagaId)),
     close: () => group.close(),
   };
 }

@@ -30,5 +30,10 @@ export interface PaymentStore {
    * never applied, leaves a tombstone so that a late `charge` does nothing. Always succeeds.
    */
   refund(sagaId: string): Promise<void>;
+  /**
+   * What this participant recorded for a saga, for operators: 'applied', a refusal reason,
+   * 'released' or 'tombstone'; undefined if nothing (or forgotten after recordTtlMs).
+   */
+  sagaRecord(sagaId: string): Promise<string | undefined>;
   close(): Promise<void>;
 }

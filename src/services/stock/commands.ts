@@ -11,6 +11,10 @@ async function apply(store: StockStore, command: StockCommand): Promise<Reply> {
     case 'release':
       await store.release(command.sagaId);
       return ACK;
+    case 'record': {
+      const record = await store.sagaRecord(command.sagaId);
+      return record === undefined ? ACK : { ok: true, record };
+    }
     case 'price': {
       const item = await store.findItem(command.itemId);
       return item ? { ok: true, price: item.price } : { ok: false, reason: 'item_not_found' };

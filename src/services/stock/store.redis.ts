@@ -84,6 +84,11 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
       statusOf(await durably(durable, () => lua.release([keys.saga(sagaId)], args)));
     },
 
+    async sagaRecord(sagaId) {
+      // 'applied' records carry what was taken after a space: the status is the first word.
+      return (await redis.get(keys.saga(sagaId)))?.split(' ')[0];
+    },
+
     close: () => closeRedis(redis),
   };
 }

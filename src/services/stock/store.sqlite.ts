@@ -92,6 +92,7 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
     batchInit: (n, startingStock, price) => group.run(() => batchInitTx(n, startingStock, price)),
     reserve: (sagaId, orderId, lines) => group.run(() => reserveTx(sagaId, orderId, lines)),
     release: (sagaId) => group.run(() => releaseTx(sagaId)),
+    sagaRecord: (sagaId) => group.run(() => sagas.status(sagaId)),
     close: () => group.close(),
   };
 }

@@ -36,5 +36,10 @@ export interface StockStore {
    * a tombstone so that a late `reserve` does nothing. Always succeeds.
    */
   release(sagaId: string): Promise<void>;
+  /**
+   * What this participant recorded for a saga, for operators: 'applied', a refusal reason,
+   * 'released' or 'tombstone'; undefined if nothing (or forgotten after recordTtlMs).
+   */
+  sagaRecord(sagaId: string): Promise<string | undefined>;
   close(): Promise<void>;
 }

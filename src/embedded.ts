@@ -19,7 +19,7 @@ const log = createLog(config.logLevel, 'checkout-saga');
 mkdirSync(config.dataDir, { recursive: true });
 const options = { recordTtlMs: config.recordTtlMs };
 const stores = {
-  order: openSqliteOrderStore(join(config.dataDir, 'order.db'), options),
+  order: openSqliteOrderStore(join(config.dataDir, 'order.db'), { ...options, limits: config.orderLimits }),
   stock: openSqliteStockStore(join(config.dataDir, 'stock.db'), options),
   payment: openSqlitePaymentStore(join(config.dataDir, 'payment.db'), options),
 };

@@ -47,7 +47,22 @@ export interface Config {
   /** How long participants remember a saga's result or tombstone. */
   recordTtlMs: number;
   saga: SagaTiming;
+  orderLimits: OrderLimits;
 }
+
+/**
+ * How big one order may grow (addItem refuses beyond it): a checkout reserves every line in
+ * one atomic step, so an unbounded order would hold its store for as long as it likes.
+ */
+export interface OrderLimits {
+  /** Lines per order; each addItem adds one, even for an item already in the order. */
+  maxLines: number;
+  /** Sum of all lines' quantities. */
+  maxQuantity: number;
+}
+
+/** ORDER_MAX_LINES and ORDER_MAX_QUANTITY unless set. */
+export const DEFAULT_ORDER_LIMITS: Readonly<OrderLimits> = { maxLines: 100, maxQuantity: 1_000_000 };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -113,6 +128,10 @@ export function loadConfig(env: Env = process.env): Config {
       sweepMs: int(env, 'SAGA_SWEEP_MS', 500, 1),
       retryMaxMs: int(env, 'SAGA_RETRY_MAX_MS', 1000, 1),
     },
+    orderLimits: {
+      maxLines: int(env, 'ORDER_MAX_LINES', DEFAULT_ORDER_LIMITS.maxLines, 1),
+      maxQuantity: int(env, 'ORDER_MAX_QUANTITY', DEFAULT_ORDER_LIMITS.maxQuantity, 1),
+    },
   };
 }
 
@@ -139,12 +158,19 @@ export interface ClusterConfig {
   path: string;
   /**
    * Variables passed through to every service process: all `SAGA_*`, plus COMMAND_TTL_MS,
-   * RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS and LOG_LEVEL when set.
+   * RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS, LOG_LEVEL, ORDER_MAX_LINES and ORDER_MAX_QUANTITY when set.
    */
   serviceEnv: Record<string, string>;
 }
 
-const CLUSTER_PASS_THROUGH = ['COMMAND_TTL_MS', 'RECORD_TTL_MS', 'REDIS_WAIT_TIMEOUT_MS', 'LOG_LEVEL'];
+const CLUSTER_PASS_THROUGH = [
+  'COMMAND_TTL_MS',
+  'RECORD_TTL_MS',
+  'REDIS_WAIT_TIMEOUT_MS',
+  'LOG_LEVEL',
+  'ORDER_MAX_LINES',
+  'ORDER_MAX_QUANTITY',
+];
 
 export function loadClusterConfig(env: Env = process.env): ClusterConfig {
   const gatewayWorkers = str(env, 'GATEWAY_WORKERS', '1');

@@ -11,6 +11,7 @@ export type Reason =
   | 'order_paid'
   | 'checkout_running'
   | 'overflow'
+  | 'order_too_large'
   | 'compensated'
   | 'checkout_timeout'
   /** An operator cancelled the checkout (POST /admin/sagas/{order_id}/cancel). */
@@ -33,6 +34,7 @@ const REASONS: ReadonlySet<string> = new Set<Reason>([
   'order_paid',
   'checkout_running',
   'overflow',
+  'order_too_large',
   'compensated',
   'checkout_timeout',
   'operator',

@@ -9,6 +9,7 @@
  * putOrders; order-saga.ts and order-lease.ts hold checkout sagas.
  */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_ORDER_LIMITS } from '../../src/lib/config.js';
 import { MAX_AMOUNT, OK, refused } from '../../src/lib/outcome.js';
 import type { NewOrder, OrderStore } from '../../src/services/order/store.js';
 import { freshStores, type OpenStore } from './harness.js';
@@ -104,6 +105,35 @@ function describeOrders(open: OpenStore<OrderStore>): void {
       expect(await store.addItem('o1', 'b', 1, 1)).toEqual(refused('order_paid'));
       const order = await store.findOrder('o1');
       expect(order).toMatchObject({ paid: true, items: [['a', 1]], totalCost: 7 });
+    });
+
+    it('answers order_too_large past the most lines of an order and changes nothing', async () => {
+      const store = await fresh();
+      await store.createOrder('o1', 'u1');
+      const { maxLines } = DEFAULT_ORDER_LIMITS;
+      for (let i = 0; i < maxLines; i++) expect(await store.addItem('o1', 'a', 1, 2)).toEqual(OK);
+      expect(await store.addItem('o1', 'b', 1, 1)).toEqual(refused('order_too_large'));
+      expect(await store.addItem('o1', 'b', 1, 1, 'key-1')).toEqual(refused('order_too_large'));
+      const order = await store.findOrder('o1');
+      expect(order?.items).toHaveLength(maxLines);
+      expect(order?.totalCost).toBe(2 * maxLines);
+    });
+
+    it('answers order_too_large past the most units of an order and changes nothing', async () => {
+      const store = await fresh();
+      await store.createOrder('o1', 'u1');
+      const { maxQuantity } = DEFAULT_ORDER_LIMITS;
+      expect(await store.addItem('o1', 'a', maxQuantity - 1, 1)).toEqual(OK);
+      expect(await store.addItem('o1', 'b', 2, 1)).toEqual(refused('order_too_large'));
+      expect(await store.addItem('o1', 'b', 1, 1)).toEqual(OK);
+      expect(await store.addItem('o1', 'c', 1, 1)).toEqual(refused('order_too_large'));
+      expect(await store.findOrder('o1')).toMatchObject({
+        items: [
+          ['a', maxQuantity - 1],
+          ['b', 1],
+        ],
+        totalCost: maxQuantity,
+      });
     });
 
     it('answers checkout_running while a checkout runs and changes nothing', async () => {

@@ -3,6 +3,7 @@
  * reading the whole touched state before and after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ORDER_LIMITS } from '../../src/lib/config.js';
 import { createClient, field, type Client } from '../support/client.js';
 
 const BAD_AMOUNTS = [
@@ -62,6 +63,16 @@ export function describeBadInput(name: string, baseUrl: () => string): void {
         await expectRefused('POST', `/stock/item/create/${amount}`);
         await expectRefused('POST', `/stock/batch_init/${amount}/1/1`);
       }
+      expect(await snapshot()).toEqual(before);
+    });
+
+    it('refuses an addItem past the most units of an order with 400 and changes nothing', async () => {
+      const before = await snapshot();
+      const response = await api.post(
+        `/orders/addItem/${orderId}/${itemId}/${DEFAULT_ORDER_LIMITS.maxQuantity}`,
+      );
+      expect(response.status).toBe(400);
+      expect(field<string>(response, 'error')).toMatch(/^order is full/);
       expect(await snapshot()).toEqual(before);
     });
 

@@ -10,7 +10,7 @@ import { createCheckout } from './saga.js';
 import { createRedisOrderStore } from './store.redis.js';
 
 await runService('order', ({ config, log, redis, storeOptions, bus, app, metrics }) => {
-  const store = createRedisOrderStore(redis, storeOptions);
+  const store = createRedisOrderStore(redis, { ...storeOptions, limits: config.orderLimits });
   const checkout = createCheckout({
     store,
     bus,

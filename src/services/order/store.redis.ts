@@ -15,6 +15,7 @@
  * empty/0/false, so createOrder is a single HSETNX. Saga hash: order, user, items, amount, state,
  * epoch, owner, lease, deadline, reason, started, journal (journal.ts).
  */
+import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '../../lib/config.js';
 import { decodeItems, encodeItems, encodeLine } from '../../lib/items.js';
 import { MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
@@ -61,8 +62,15 @@ function beginOf(sagaId: string, reply: unknown): Begin {
   }
 }
 
-/** The store owns `redis` from now on: `close()` closes it. */
-export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions): OrderStore {
+/**
+ * The store owns `redis` from now on: `close()` closes it. `limits` bound addItem (default
+ * DEFAULT_ORDER_LIMITS).
+ */
+export function createRedisOrderStore(
+  redis: Redis,
+  options: RedisStoreOptions & { limits?: OrderLimits },
+): OrderStore {
+  const limits = options.limits ?? DEFAULT_ORDER_LIMITS;
   const { recordTtlMs, durable } = options;
   const keys = orderKeys(options.prefix);
   const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'order', SCRIPTS, options.metrics);
@@ -91,7 +99,14 @@ export function createRedisOrderStore(redis: Redis, options: RedisStoreOptions):
       const [record, ttlMs] =
         opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
       const callKeys = [keys.order(orderId), record];
-      const args = [encodeLine([itemId, quantity]), lineCost(quantity, price) ?? '', ttlMs];
+      const args = [
+        encodeLine([itemId, quantity]),
+        lineCost(quantity, price) ?? '',
+        ttlMs,
+        String(quantity),
+        String(limits.maxLines),
+        String(limits.maxQuantity),
+      ];
       return outcomeOf(statusOf(await durably(durable, () => lua.add_item(callKeys, args))));
     },
 

@@ -8,6 +8,7 @@
  * partial index over unfinished sagas, so finishing a saga leaves it without any extra write.
  * Finished sagas get `expires_at` and vanish `recordTtlMs` later; unfinished ones never do.
  */
+import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '../../lib/config.js';
 import { decodeItems, encodeLine } from '../../lib/items.js';
 import { MAX_AMOUNT, OK, refused, type Outcome, type Reason } from '../../lib/outcome.js';
 import {
@@ -61,8 +62,15 @@ function toOrder(row: OrderRow): Order {
   };
 }
 
-/** `file` is a path, or ':memory:' for a private throwaway database. */
-export function openSqliteOrderStore(file: string, options: SqliteStoreOptions): OrderStore {
+/**
+ * `file` is a path, or ':memory:' for a private throwaway database. `limits` bound addItem
+ * (default DEFAULT_ORDER_LIMITS).
+ */
+export function openSqliteOrderStore(
+  file: string,
+  options: SqliteStoreOptions & { limits?: OrderLimits },
+): OrderStore {
+  const limits = options.limits ?? DEFAULT_ORDER_LIMITS;
   const db = openDatabase(file);
   const group = groupCommit(db);
   db.exec(`CREATE TABLE IF NOT EXISTS orders (
@@ -142,6 +150,9 @@ export function openSqliteOrderStore(file: string, options: SqliteStoreOptions):
     // Exact in BigInt: quantity × price may pass 2^53 where doubles round.
     const total = BigInt(order.total_cost) + BigInt(quantity) * BigInt(price);
     if (total > BigInt(MAX_AMOUNT)) return refused('overflow');
+    const lines = decodeItems(order.items);
+    const units = lines.reduce((sum, [, qty]) => sum + qty, quantity);
+    if (lines.length + 1 > limits.maxLines || units > limits.maxQuantity) return refused('order_too_large');
     appendLine.run(encodeLine([itemId, quantity]), Number(total), orderId);
     return OK;
   }

@@ -103,7 +103,8 @@ export interface OrderStore {
   /**
    * Appends a line and adds quantity × price. `opId` (the client's Idempotency-Key) makes a
    * repeat return the first outcome unapplied. Refusals: order_not_found, order_paid,
-   * checkout_running, overflow.
+   * checkout_running, overflow, order_too_large (past the store's OrderLimits: lines, or
+   * total quantity).
    */
   addItem(orderId: string, itemId: string, quantity: number, price: number, opId?: string): Promise<Outcome>;
   /** Writes (or replaces) whole orders. */

@@ -2,7 +2,7 @@
  * What the benchmark drives, started here and stopped here by PID: the system under test and
  * its ceiling (a no-op Fastify handler behind the same front door).
  *
- * embedded: `node dist/embedded.js` (what `npm start` runs) on a fresh DATA_DIR, and the no-op
+ * embedded: `node dist/single-process.js` (what `npm start` runs) on a fresh DATA_DIR, and the no-op
  *   server as a second process on its own port.
  * cluster: `npm run cluster -- up` in a fresh directory (its CLI and state.json), and for the
  *   ceiling two no-op servers behind a second nginx whose config is the same template,
@@ -47,7 +47,7 @@ export interface StartOptions {
 }
 
 const HOST = '127.0.0.1';
-const EMBEDDED = resolve('dist/embedded.js');
+const EMBEDDED = resolve('dist/single-process.js');
 const CLUSTER_CLI = resolve('dist/cluster/cli.js');
 const NOOP = resolve('bench/noop-server.ts');
 const run = promisify(execFile);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { createMetrics } from '../../src/lib/metrics.js';
 import type { RabbitBusStats } from '../../src/bus/rabbit.js';
-import { serviceCounters } from '../../src/services/runtime.js';
+import { serviceCounters } from '../../src/services/service-process.js';
 import { helm, helmBinary, REPO_ROOT } from '../support/helm.js';
 
 const SERVICES = ['order', 'stock', 'payment'] as const;

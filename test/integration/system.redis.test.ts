@@ -18,7 +18,7 @@ import {
 import { createRedisOrderStore } from '../../src/services/order/store.redis.js';
 import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
 import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
-import { buildSystem, type System } from '../../src/system.js';
+import { buildAllServices, type AllServices } from '../../src/all-services.js';
 import { createClient, field } from '../support/client.js';
 import { describeBadInput } from '../suites/bad-input.js';
 import { describeConsistency } from '../suites/consistency.js';
@@ -28,7 +28,7 @@ const ROOT = `t:${randomUUID()}:`;
 const config = loadConfig({ ...process.env, SAGA_DEADLINE_MS: '3000' });
 const log = silentLog();
 let redis: Redis;
-let system: System;
+let system: AllServices;
 let baseUrl = '';
 /** Every stock command waits this long before it is delivered, when a test asks for it. */
 let stockDelayMs = 0;
@@ -45,7 +45,7 @@ beforeAll(async () => {
     commandTtlMs: config.commandTtlMs,
     faults: { command: () => [stockDelayMs], reply: () => [0] },
   });
-  system = await buildSystem(
+  system = await buildAllServices(
     {
       order: createRedisOrderStore(...connect('order')),
       stock: createRedisStockStore(...connect('stock')),

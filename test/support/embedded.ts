@@ -1,4 +1,4 @@
-/** Starts `node dist/embedded.js` (what `npm start` runs) as a child and stops it by its PID. */
+/** Starts `node dist/single-process.js` (what `npm start` runs) as a child and stops it by its PID. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 
@@ -12,7 +12,7 @@ export interface Running {
 }
 
 export async function startEmbedded(dataDir: string, env: Record<string, string> = {}): Promise<Running> {
-  const child = spawn(process.execPath, ['dist/embedded.js'], {
+  const child = spawn(process.execPath, ['dist/single-process.js'], {
     env: { ...process.env, PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -2,7 +2,7 @@
  * The order service as its own process: HTTP routes, the saga orchestrator for the checkouts
  * it receives, and the sweeper that finishes sagas whose owner died (any replica may).
  */
-import { runService } from '../runtime.js';
+import { runService } from '../service-process.js';
 import { priceLookup } from './price.js';
 import { startSweeper } from './recovery.js';
 import { orderRoutes } from './routes.js';

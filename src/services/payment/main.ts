@@ -1,5 +1,5 @@
 /** The payment service as its own process: HTTP routes and the consumer of payment commands. */
-import { runService } from '../runtime.js';
+import { runService } from '../service-process.js';
 import { paymentCommands } from './commands.js';
 import { paymentRoutes } from './routes.js';
 import { createRedisPaymentStore } from './store.redis.js';

@@ -1,5 +1,5 @@
 /** The stock service as its own process: HTTP routes and the consumer of stock commands. */
-import { runService } from '../runtime.js';
+import { runService } from '../service-process.js';
 import { stockCommands } from './commands.js';
 import { stockRoutes } from './routes.js';
 import { createRedisStockStore } from './store.redis.js';

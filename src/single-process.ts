@@ -12,7 +12,7 @@ import { createLog } from './lib/log.js';
 import { openSqliteOrderStore } from './services/order/store.sqlite.js';
 import { openSqlitePaymentStore } from './services/payment/store.sqlite.js';
 import { openSqliteStockStore } from './services/stock/store.sqlite.js';
-import { buildSystem } from './system.js';
+import { buildAllServices } from './all-services.js';
 
 const config = loadConfig();
 const log = createLog(config.logLevel, 'checkout-saga');
@@ -24,7 +24,7 @@ const stores = {
   payment: openSqlitePaymentStore(join(config.dataDir, 'payment.db'), options),
 };
 const bus = createLocalBus({ commandTtlMs: config.commandTtlMs });
-const system = await buildSystem(stores, bus, config, log);
+const system = await buildAllServices(stores, bus, config, log);
 onShutdown(log, [() => system.close()]);
 await system.app.listen({ port: config.port, host: config.host });
 const address = system.app.server.address();

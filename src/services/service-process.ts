@@ -58,7 +58,7 @@ export function serviceCounters(
   }
 }
 
-export interface Runtime {
+export interface ServiceProcess {
   config: Config;
   log: Log;
   redis: Redis;
@@ -80,7 +80,7 @@ async function dependenciesUsable(redis: Redis, bus: RabbitBus): Promise<boolean
  */
 export async function runService(
   name: ServiceName,
-  wire: (runtime: Runtime) => Promise<Step[]>,
+  wire: (service: ServiceProcess) => Promise<Step[]>,
 ): Promise<void> {
   const config = loadConfig();
   const log = createLog(config.logLevel, name).child({ instance: config.instanceId });

@@ -25,14 +25,19 @@ export interface Stores {
   payment: PaymentStore;
 }
 
-export interface System {
+export interface AllServices {
   app: App;
   checkout: Checkout;
   /** Stops the sweeper, drains sagas, closes the bus and the stores (the app is closed first). */
   close(): Promise<void>;
 }
 
-export async function buildSystem(stores: Stores, bus: Bus, config: Config, log: Log): Promise<System> {
+export async function buildAllServices(
+  stores: Stores,
+  bus: Bus,
+  config: Config,
+  log: Log,
+): Promise<AllServices> {
   await bus.serve('stock', stockCommands(stores.stock));
   await bus.serve('payment', paymentCommands(stores.payment));
   const metrics = createMetrics();

@@ -5,7 +5,7 @@
  * process the CPU µs per request by area (Fastify and Node's HTTP, SQLite, Redis client,
  * AMQP, the saga, GC ...) and the top functions by self time.
  *
- * npx tsx bench/profile.ts --report bench/results/latest-embedded.json --dir DIR [--scenario committed]
+ * npx tsx bench/profile.ts --report results/bench/latest-embedded.json --dir DIR [--scenario committed]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

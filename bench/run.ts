@@ -4,15 +4,16 @@
  *
  * Starts the target and its ceiling, runs every scenario (bench/scenarios.ts) with wrk and the
  * open-loop generator over loopback, stops everything it started, and writes
- * `<out>/<timestamp>-<target>.{json,md,png}` plus `latest-<target>.*` copies (the README shows
- * those). `--quick` runs each scenario for about a second on small data: a smoke test for CI.
+ * `<out>/<timestamp>-<target>.{json,md,png}` plus `latest-<target>.*` copies; `<out>` is
+ * results/bench (ignored by git). The README shows the curated bench/results/<target>.json:
+ * copy a run there and run `npm run docs:tables`. `--quick` runs each scenario for about a
+ * second on small data: a smoke test for CI.
  * `--profile DIR` starts the service processes under `node --cpu-prof` (bench/profile.ts reads
  * the profiles). `--only ceiling,committed` runs some scenario groups (for profiling and
  * before/after comparisons; repeat and latency need committed and run it too). `--env K=V`
  * (repeatable) sets a variable on every service process, e.g. AMQP_BATCHES_IN_FLIGHT=1.
  * `--quiet-load 2` first waits (up to 10 min) for the 1-minute load average to drop below 2.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,6 +23,7 @@ import { latencyPlot } from './plot.js';
 import { evaluateGoals, markdown, type Report } from './report.js';
 import { GROUPS, runScenarios, type Group, type Settings } from './scenarios.js';
 import { startTarget, type Running, type TargetName } from './targets.js';
+import { commitMeasured, resultsDir } from '../scripts/results.js';
 
 const FULL: Settings = {
   quick: false,
@@ -47,16 +49,6 @@ const QUICK: Settings = {
   loadLevels: [0.25, 0.5, 0.75],
 };
 
-function commit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
-    return dirty === '' ? head : `${head}+local changes`;
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** Waits (at most 10 min) until the 1-minute load average is below `below`: the cores are shared. */
 async function waitQuiet(below: number): Promise<void> {
   const giveUpAt = Date.now() + 600_000;
@@ -71,7 +63,7 @@ async function main(): Promise<void> {
     options: {
       target: { type: 'string', default: 'embedded' },
       quick: { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/results' },
+      out: { type: 'string' },
       profile: { type: 'string' },
       only: { type: 'string' },
       env: { type: 'string', multiple: true },
@@ -97,7 +89,7 @@ async function main(): Promise<void> {
     if (eq <= 0) throw new Error(`--env wants K=V, got ${pair}`);
     serviceEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  const out = resolve(values.out);
+  const out = values.out === undefined ? resultsDir('bench') : resolve(values.out);
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   mkdirSync(out, { recursive: true });
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
@@ -128,7 +120,7 @@ async function main(): Promise<void> {
       quick: settings.quick,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      commit: commit(),
+      commit: commitMeasured(),
       node: process.version,
       cores: availableParallelism(),
       loadBefore,

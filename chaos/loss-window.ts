@@ -7,13 +7,17 @@
  * and `acknowledged - stock` (if positive) is what the kill lost.
  *
  *   npx tsx chaos/loss-window.ts [--rounds 3] [--seconds 20]
- * Starts its own cluster in a temp dir on free ports and stops it by PID when done.
+ * Starts its own cluster in a temp dir on free ports and stops it by PID when done. Writes
+ * results/chaos/loss-window.json (ignored by git); the README's table comes from the curated
+ * chaos/results/loss-window.json (copy a run there, then `npm run docs:tables`).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sleep } from '../src/lib/time.js';
 import { createClient, field } from '../test/support/client.js';
 import { startCluster } from '../test/support/cluster.js';
+import { commitMeasured, machine, resultsDir } from '../scripts/results.js';
 
 interface Round {
   round: number;
@@ -33,6 +37,7 @@ const seconds = Number(values.seconds);
 const WRITERS = 64;
 const KILL_AFTER_MS = 3000;
 
+const measured = { commit: commitMeasured(), machine: machine() };
 const cluster = await startCluster();
 const results: Round[] = [];
 try {
@@ -83,10 +88,9 @@ try {
   await cluster.down();
 }
 
-mkdirSync('chaos/results', { recursive: true });
 writeFileSync(
-  'chaos/results/loss-window.json',
-  `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`,
+  join(resultsDir('chaos'), 'loss-window.json'),
+  `${JSON.stringify({ at: new Date().toISOString(), ...measured, results }, null, 2)}\n`,
 );
 console.log(
   '| round | acknowledged | unanswered | stock after | lost | invented | longest gap without acks |',

@@ -1,8 +1,10 @@
 /**
  * `npm run chaos`: every workload under every fault against a local cluster, judged by the
  * invariant checker, then the fuzzer; prints the table and writes it as JSON under
- * chaos/results/: one file per run, latest.json when the run was complete (all workloads and
- * faults, full sizes), and the ledger of any row with a violation or a 5xx.
+ * results/chaos/ (ignored by git): one file per run, latest.json when the run was complete (all
+ * workloads and faults, full sizes), and the ledger of any row with a violation or a 5xx. The
+ * README's table comes from the curated chaos/results/latest.json: copy a complete run there
+ * and run `npm run docs:tables`.
  *
  *   npm run chaos                         start a cluster in a temp dir, run all, stop it
  *   npm run chaos -- --dir .cluster       use the cluster already running there (left running)
@@ -11,8 +13,8 @@
  *            --no-fuzz  --no-baseline  --keep-ledgers  --untouched 0.1 (share of untouched batch ids checked
  *            after a fault; the run without a fault checks all)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { check } from './checker.js';
@@ -24,6 +26,7 @@ import { createRecorder } from './recorder.js';
 import { formatErrors, formatTable, rowOf, type Row } from './report.js';
 import { runScenario } from './scenario.js';
 import { consistencyWorkload, mixedWorkload, type Workload } from './workloads.js';
+import { commitMeasured, machine, resultsDir } from '../scripts/results.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,7 +44,7 @@ const { values } = parseArgs({
 
 /** The saga lease of the services (SAGA_LEASE_MS default): a pause lasts three of them. */
 const LEASE_MS = Number(process.env['SAGA_LEASE_MS'] ?? 2000);
-const RESULTS = resolve('chaos/results');
+const RESULTS = resultsDir('chaos');
 const SIZES = values.quick
   ? { rounds: 4, buyers: 500, entities: 20_000, orders: 3000 }
   : { rounds: 8, buyers: 1000, entities: 100_000, orders: 12_000 };
@@ -127,7 +130,6 @@ async function runFuzz(url: string): Promise<Record<string, unknown>> {
 }
 
 async function main(): Promise<number> {
-  mkdirSync(RESULTS, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   let cluster: Cluster | undefined;
   let ownDir: string | undefined;
@@ -148,7 +150,8 @@ async function main(): Promise<number> {
     const result = {
       started,
       finished: new Date().toISOString(),
-      machine: { cpus: cpus().length, loadavg: loadavg() },
+      commit: commitMeasured(),
+      machine: machine(),
       sizes: SIZES,
       target: cluster ? 'cluster' : url,
       rows,

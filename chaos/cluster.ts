@@ -11,6 +11,7 @@ import { probe } from '../src/cluster/health.js';
 import { redisCall, sentinelMasterPort } from '../src/cluster/redis-probe.js';
 import { orderKeys } from '../src/services/order/keys.js';
 import { isAlive } from '../src/cluster/processes.js';
+import { useClusterSecrets } from '../src/cluster/secrets.js';
 import { readPlan, readState, type ClusterState, type ComponentState } from '../src/cluster/state.js';
 import { redisLeaseProbe, type UnfinishedProbe } from './checker.js';
 import { sleep } from './pool.js';
@@ -34,6 +35,8 @@ export interface Cluster {
 }
 
 export function clusterAt(dir: string, env: Record<string, string> = {}): Cluster {
+  // Redis and the broker require a login: probe as the cluster's operator.
+  useClusterSecrets(dir);
   const cli = async (args: string[], timeoutMs = 60_000): Promise<string> =>
     (
       await run(process.execPath, [CLI, ...args, '--dir', dir], {

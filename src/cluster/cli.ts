@@ -9,12 +9,15 @@ import { probe } from './health.js';
 import { parseCli, type CliOptions } from './options.js';
 import { isAlive, signalGroup, signalPid } from './processes.js';
 import { readPlan, readState, type ClusterState } from './state.js';
+import { useClusterSecrets } from './secrets.js';
 import { resolveTarget } from './targets.js';
 import { up } from './up.js';
 
+/** The cluster's state, with this process's probes logged in to it. */
 function requireState(dir: string): ClusterState {
   const state = readState(dir);
   if (state === undefined) throw new Error(`no cluster in ${dir}`);
+  useClusterSecrets(dir);
   return state;
 }
 

@@ -11,6 +11,7 @@ import { gatewayConf } from './nginx-conf.js';
 import { freePorts } from './ports.js';
 import { RABBITMQ_SERVER, prepareRabbitDir, rabbitEnv } from './rabbitmq-node.js';
 import { redisConf, sentinelConf } from './redis-conf.js';
+import { amqpUrl, generateSecrets, writeSecrets } from './secrets.js';
 import { SERVICES, type ClusterPlan, type ComponentSpec, type ServiceName } from './state.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
@@ -58,6 +59,10 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
     return port;
   };
   const gatewayPort = cfg.gatewayPort === 0 ? take() : cfg.gatewayPort;
+  // Fresh credentials for every `up` (the directory starts empty), read back by the operator
+  // tools through useClusterSecrets.
+  const secrets = generateSecrets();
+  writeSecrets(dir, secrets);
   const components: ComponentSpec[] = [];
 
   const redisPorts = new Map<ServiceName, number[]>();
@@ -78,13 +83,11 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
       });
       const conf = join(spec.dir, 'redis.conf');
       const master = ports[0];
+      const base = { port, dir: spec.dir, service, secrets, maxmemory: cfg.redisMaxmemory };
       writeFileSync(
         conf,
-        redisConf(
-          i === 0 || master === undefined
-            ? { port, dir: spec.dir }
-            : { port, dir: spec.dir, replicaOf: master },
-        ),
+        redisConf(i === 0 || master === undefined ? base : { ...base, replicaOf: master }),
+        { mode: 0o600 },
       );
       components.push({ ...spec, args: [conf] });
     });
@@ -110,14 +113,16 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
         dir: spec.dir,
         masters,
         timing: { downAfterMs: cfg.sentinelDownAfterMs, failoverTimeoutMs: cfg.sentinelFailoverTimeoutMs },
+        secrets,
       }),
+      { mode: 0o600 },
     );
     components.push({ ...spec, args: [conf] });
   });
 
   const rabbitPort = take();
   const rabbitDir = join(dir, 'rabbitmq');
-  prepareRabbitDir(rabbitDir);
+  prepareRabbitDir(rabbitDir, secrets.rabbitmq);
   components.push(
     component(dir, {
       name: 'rabbitmq',
@@ -152,7 +157,11 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
             REDIS_SENTINELS: sentinelList,
             REDIS_MASTER_NAME: service,
             REDIS_WAIT_REPLICAS: '1',
-            AMQP_URL: `amqp://guest:guest@127.0.0.1:${rabbitPort}`,
+            REDIS_USERNAME: service,
+            REDIS_PASSWORD: secrets.redis[service],
+            REDIS_SENTINEL_USERNAME: 'client',
+            REDIS_SENTINEL_PASSWORD: secrets.sentinel.client,
+            AMQP_URL: amqpUrl(secrets, rabbitPort),
             INSTANCE_ID: name,
             LOG_LEVEL: 'info',
             DATA_DIR: join(dir, name),

@@ -62,8 +62,16 @@ async function sentinelHealth(port: number, replicas: number, sentinels: number)
   return { up: true, healthy: problems.length === 0, detail: problems.join('; ') || 'sees all masters' };
 }
 
+let amqpCredentials = { username: 'guest', password: 'guest' };
+
+/** The broker user the probe logs in as (secrets.ts sets the cluster's). */
+export function useAmqpCredentials(credentials: { username: string; password: string }): void {
+  amqpCredentials = credentials;
+}
+
 async function amqpHealth(port: number): Promise<Health> {
-  const connection = await amqpConnect(`amqp://guest:guest@127.0.0.1:${port}`, { timeout: 2000 });
+  const { username, password } = amqpCredentials;
+  const connection = await amqpConnect(`amqp://${username}:${password}@127.0.0.1:${port}`, { timeout: 2000 });
   await connection.close();
   return { up: true, healthy: true, detail: 'accepts AMQP' };
 }

@@ -40,8 +40,11 @@ export function rabbitEnv(opts: {
   };
 }
 
-/** Creates the node's directories, cookie and empty config files (kept across restarts). */
-export function prepareRabbitDir(dir: string): void {
+/**
+ * Creates the node's directories, cookie and config files (kept across restarts). The broker
+ * has one user, created at its first boot from rabbitmq.conf; `guest` is never created.
+ */
+export function prepareRabbitDir(dir: string, user: { username: string; password: string }): void {
   for (const sub of ['home', 'etc', 'data', 'log']) mkdirSync(join(dir, sub), { recursive: true });
   const cookie = join(dir, 'home', '.erlang.cookie');
   if (!existsSync(cookie)) {
@@ -49,7 +52,12 @@ export function prepareRabbitDir(dir: string): void {
     chmodSync(cookie, 0o400);
   }
   writeFileSync(join(dir, 'etc', 'enabled_plugins'), '[].\n');
-  for (const file of ['rabbitmq.conf', 'rabbitmq-env.conf']) writeFileSync(join(dir, 'etc', file), '');
+  writeFileSync(
+    join(dir, 'etc', 'rabbitmq.conf'),
+    `default_user = ${user.username}\ndefault_pass = ${user.password}\n`,
+    { mode: 0o600 },
+  );
+  writeFileSync(join(dir, 'etc', 'rabbitmq-env.conf'), '');
 }
 
 function portAnswers(port: number): Promise<boolean> {

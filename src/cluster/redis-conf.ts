@@ -4,9 +4,43 @@
  * (CONFIG REWRITE) whenever it reconfigures the instance, so a restarted instance comes back
  * with the role Sentinel last gave it.
  */
+import type { ClusterSecrets } from './secrets.js';
 import type { ServiceName } from './state.js';
 
-export function redisConf(opts: { port: number; dir: string; replicaOf?: number }): string {
+/**
+ * ACL rules, shared word for word with deploy/helm/checkout-saga/files/redis-start.sh and
+ * sentinel-start.sh (a deploy test compares them). A service may run its scripts and plain
+ * reads and writes on its own key prefix, nothing that reconfigures, flushes or lists the
+ * server (-@dangerous), plus what its client needs to connect (INFO for the ready check,
+ * CLIENT SETNAME) and WAIT.
+ */
+export const SERVICE_ACL =
+  '-@all +@read +@write -@dangerous +eval +evalsha +eval_ro +evalsha_ro +script|load +script|exists +wait +ping +info +client|setname +client|id +select';
+/** A replica's link to its master (masteruser). */
+export const REPLICA_ACL = '-@all +psync +replconf +ping';
+/** What Sentinel runs on a Redis it monitors and fails over (Redis documentation, "Sentinel and ACL"). */
+export const SENTINEL_ON_REDIS_ACL =
+  '-@all allchannels +multi +slaveof +replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill';
+/** A Sentinel talking to the other Sentinels (sentinel-user): hellos, votes, pings. */
+export const SENTINEL_PEER_ACL =
+  '-@all allchannels +ping +info +publish +subscribe +client|setname +client|kill +sentinel|is-master-down-by-addr';
+/** A service asking Sentinel where its master is, and listening for failovers. */
+export const SENTINEL_CLIENT_ACL =
+  '-@all allchannels +ping +subscribe +psubscribe +unsubscribe +punsubscribe +client|setname +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|replicas +sentinel|slaves';
+
+export interface RedisConfOptions {
+  port: number;
+  dir: string;
+  replicaOf?: number;
+  /** The service whose data this group holds: only its user exists here. */
+  service: ServiceName;
+  secrets: ClusterSecrets;
+  /** maxmemory (e.g. `256mb`); writes beyond it are refused (noeviction), never evicted. */
+  maxmemory: string;
+}
+
+export function redisConf(opts: RedisConfOptions): string {
+  const { secrets, service } = opts;
   const lines = [
     'bind 127.0.0.1',
     `port ${opts.port}`,
@@ -24,6 +58,19 @@ export function redisConf(opts: { port: number; dir: string; replicaOf?: number 
     // writes instead of acknowledging ones a failover would drop.
     'min-replicas-to-write 1',
     'min-replicas-max-lag 10',
+    // Bounded memory: at the limit a write fails (the service answers 503) and nothing that a
+    // saga or an idempotency key needs is ever evicted. Sizing: README, "Memory".
+    `maxmemory ${opts.maxmemory}`,
+    'maxmemory-policy noeviction',
+    // Nobody without a password: the default user is off on every node.
+    'user default off',
+    `user admin on >${secrets.admin} ~* &* +@all`,
+    `user ${service} on >${secrets.redis[service]} resetkeys ~${service}:* resetchannels ${SERVICE_ACL}`,
+    `user replica on >${secrets.redis.replica} ${REPLICA_ACL}`,
+    `user sentinel on >${secrets.redis.sentinel} ${SENTINEL_ON_REDIS_ACL}`,
+    // Every node may become a replica: all know how to log in to a master.
+    'masteruser replica',
+    `masterauth ${secrets.redis.replica}`,
   ];
   if (opts.replicaOf !== undefined) lines.push(`replicaof 127.0.0.1 ${opts.replicaOf}`);
   return `${lines.join('\n')}\n`;
@@ -50,11 +97,27 @@ export function sentinelConf(opts: {
   dir: string;
   masters: readonly { name: ServiceName; port: number }[];
   timing: SentinelTiming;
+  secrets: ClusterSecrets;
 }): string {
-  const lines = ['bind 127.0.0.1', `port ${opts.port}`, 'daemonize no', 'logfile ""', `dir ${opts.dir}`];
+  const { secrets } = opts;
+  const lines = [
+    'bind 127.0.0.1',
+    `port ${opts.port}`,
+    'daemonize no',
+    'logfile ""',
+    `dir ${opts.dir}`,
+    'user default off',
+    `user admin on >${secrets.admin} allcommands allchannels`,
+    `user peer on >${secrets.sentinel.peer} ${SENTINEL_PEER_ACL}`,
+    `user client on >${secrets.sentinel.client} ${SENTINEL_CLIENT_ACL}`,
+    'sentinel sentinel-user peer',
+    `sentinel sentinel-pass ${secrets.sentinel.peer}`,
+  ];
   for (const master of opts.masters) {
     lines.push(
       `sentinel monitor ${master.name} 127.0.0.1 ${master.port} 2`,
+      `sentinel auth-user ${master.name} sentinel`,
+      `sentinel auth-pass ${master.name} ${secrets.redis.sentinel}`,
       `sentinel down-after-milliseconds ${master.name} ${opts.timing.downAfterMs}`,
       `sentinel failover-timeout ${master.name} ${opts.timing.failoverTimeoutMs}`,
       `sentinel parallel-syncs ${master.name} 1`,

@@ -51,11 +51,23 @@ function encode(args: readonly string[]): string {
   return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 }
 
-/** Sends one command to 127.0.0.1:`port`; rejects on connection errors, timeouts and error replies. */
+let auth: { username: string; password: string } | undefined;
+
+/** The user every later call logs in as (AUTH before the command); secrets.ts sets it. */
+export function useRedisAuth(credentials: { username: string; password: string } | undefined): void {
+  auth = credentials;
+}
+
+/**
+ * Sends one command to 127.0.0.1:`port`, after AUTH when useRedisAuth set a user; rejects on
+ * connection errors, timeouts and error replies (a refused AUTH too).
+ */
 export function redisCall(port: number, args: readonly string[], timeoutMs = 1000): Promise<Resp> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: '127.0.0.1' });
     let buf = Buffer.alloc(0);
+    // The AUTH reply comes first; the command's reply is the one that resolves.
+    let pendingAuth = auth !== undefined;
     const finish = (error: Error | undefined, value?: Resp): void => {
       socket.destroy();
       if (error) reject(error);
@@ -68,12 +80,20 @@ export function redisCall(port: number, args: readonly string[], timeoutMs = 100
       try {
         const reply = parse(buf, 0);
         if (reply === undefined) return;
-        if (reply.value instanceof RespError) finish(reply.value);
-        else finish(undefined, reply.value);
+        if (reply.value instanceof RespError) return finish(reply.value);
+        if (pendingAuth) {
+          pendingAuth = false;
+          buf = buf.subarray(reply.next);
+          const next = parse(buf, 0);
+          if (next === undefined) return;
+          return next.value instanceof RespError ? finish(next.value) : finish(undefined, next.value);
+        }
+        finish(undefined, reply.value);
       } catch (error) {
         finish(error instanceof Error ? error : new Error(String(error)));
       }
     });
+    if (auth !== undefined) socket.write(encode(['AUTH', auth.username, auth.password]));
     socket.write(encode(args));
   });
 }

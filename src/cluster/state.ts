@@ -63,7 +63,8 @@ export const stateFile = (dir: string): string => join(dir, 'state.json');
 
 function writeAtomically(file: string, value: unknown): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  // 0600: the plan holds the services' environment, credentials included.
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, file);
 }
 

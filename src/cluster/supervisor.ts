@@ -14,6 +14,7 @@ import { probe, type ProbeOptions } from './health.js';
 import { groupMembers, signalGroup, signalPid } from './processes.js';
 import { readyForRestart } from './rabbitmq-node.js';
 import { sentinelMasterPort } from './redis-probe.js';
+import { useClusterSecrets } from './secrets.js';
 import { readPlan, writeState, type ClusterState, type ComponentSpec, type Phase } from './state.js';
 
 const RESTART_BACKOFF = { baseMs: 500, maxMs: 5000 };
@@ -48,6 +49,7 @@ interface Child {
 const dir = process.argv[2];
 if (dir === undefined) throw new Error('usage: supervisor.js <cluster dir>');
 const plan = readPlan(dir);
+useClusterSecrets(dir);
 const log = createLog('info', 'cluster-supervisor');
 const children: Child[] = plan.components.map((spec) => ({
   spec,

@@ -26,6 +26,12 @@ export interface Config {
   instanceId: string;
   redis: {
     url: string;
+    /** REDIS_USERNAME / REDIS_PASSWORD: the service's ACL user on its Redis (unset: none). */
+    username: string | undefined;
+    password: string | undefined;
+    /** REDIS_SENTINEL_USERNAME / REDIS_SENTINEL_PASSWORD: the user it asks the Sentinels as. */
+    sentinelUsername: string | undefined;
+    sentinelPassword: string | undefined;
     /** `host:port` list; when set, the service finds its master through Sentinel. */
     sentinels: { host: string; port: number }[];
     /** Sentinel master name; defaults to the service name. */
@@ -109,6 +115,10 @@ export function loadConfig(env: Env = process.env): Config {
     instanceId: str(env, 'INSTANCE_ID', `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
     redis: {
       url: str(env, 'REDIS_URL', 'redis://127.0.0.1:6379'),
+      username: env['REDIS_USERNAME'] || undefined,
+      password: env['REDIS_PASSWORD'] || undefined,
+      sentinelUsername: env['REDIS_SENTINEL_USERNAME'] || undefined,
+      sentinelPassword: env['REDIS_SENTINEL_PASSWORD'] || undefined,
       sentinels: parseSentinels(str(env, 'REDIS_SENTINELS', '')),
       masterName: env['REDIS_MASTER_NAME'] || undefined,
       prefix: env['REDIS_PREFIX'] || undefined,
@@ -152,6 +162,11 @@ export interface ClusterConfig {
   sentinelDownAfterMs: number;
   /** CLUSTER_SENTINEL_FAILOVER_TIMEOUT_MS (default 5000): Sentinel failover-timeout. */
   sentinelFailoverTimeoutMs: number;
+  /**
+   * CLUSTER_REDIS_MAXMEMORY (default 256mb): maxmemory of every Redis (noeviction), a number
+   * of bytes or with kb/mb/gb. Sizing in the README ("Memory").
+   */
+  redisMaxmemory: string;
   /** CLUSTER_READY_TIMEOUT_MS (default 180000): how long `up` waits for every component. */
   readyTimeoutMs: number;
   /** PATH, handed to every child so it finds redis-server, nginx and erl. */
@@ -179,6 +194,12 @@ export function loadClusterConfig(env: Env = process.env): ClusterConfig {
       `GATEWAY_WORKERS must be a positive integer or auto, got ${JSON.stringify(gatewayWorkers)}`,
     );
   }
+  const redisMaxmemory = str(env, 'CLUSTER_REDIS_MAXMEMORY', '256mb');
+  if (!/^[1-9][0-9]*(kb|mb|gb)?$/i.test(redisMaxmemory)) {
+    throw new Error(
+      `CLUSTER_REDIS_MAXMEMORY must be bytes, or a number with kb, mb or gb, got ${JSON.stringify(redisMaxmemory)}`,
+    );
+  }
   const serviceEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
     if (value !== undefined && (name.startsWith('SAGA_') || CLUSTER_PASS_THROUGH.includes(name))) {
@@ -192,6 +213,7 @@ export function loadClusterConfig(env: Env = process.env): ClusterConfig {
     gatewayInstances: int(env, 'GATEWAY_INSTANCES', 2, 1),
     sentinelDownAfterMs: int(env, 'CLUSTER_SENTINEL_DOWN_AFTER_MS', 3000, 100),
     sentinelFailoverTimeoutMs: int(env, 'CLUSTER_SENTINEL_FAILOVER_TIMEOUT_MS', 5000, 1000),
+    redisMaxmemory,
     readyTimeoutMs: int(env, 'CLUSTER_READY_TIMEOUT_MS', 180_000, 1000),
     path: str(env, 'PATH', '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'),
     serviceEnv,

@@ -37,13 +37,22 @@ const CLIENT_OPTIONS = {
  */
 export function connectRedis(config: Config['redis'], serviceName: string, log: Log): Redis {
   // The name shows in CLIENT LIST, so an operator can tell the services' connections apart.
-  const options = { ...CLIENT_OPTIONS, connectionName: serviceName };
+  // Credentials only when configured: an ACL user of the service's own (README, deployment).
+  const { username, password, sentinelUsername, sentinelPassword } = config;
+  const options = {
+    ...CLIENT_OPTIONS,
+    connectionName: serviceName,
+    ...(username === undefined ? {} : { username }),
+    ...(password === undefined ? {} : { password }),
+  };
   const redis =
     config.sentinels.length > 0
       ? new Redis({
           ...options,
           sentinels: config.sentinels,
           name: config.masterName ?? serviceName,
+          ...(sentinelUsername === undefined ? {} : { sentinelUsername }),
+          ...(sentinelPassword === undefined ? {} : { sentinelPassword }),
           sentinelRetryStrategy: (attempt) => Math.min(50 * attempt, 500),
           // Follows manual and partition failovers at once instead of at the next error.
           failoverDetector: true,

@@ -16,7 +16,8 @@ import { httpStatus, probe } from '../../src/cluster/health.js';
 import { gatewayConf, renderTemplate } from '../../src/cluster/nginx-conf.js';
 import { groupMembers, isAlive, waitFor } from '../../src/cluster/processes.js';
 import { sentinelConf } from '../../src/cluster/redis-conf.js';
-import { redisInfo, sentinelMasterPort } from '../../src/cluster/redis-probe.js';
+import { redisCall, redisInfo, sentinelMasterPort, useRedisAuth } from '../../src/cluster/redis-probe.js';
+import { amqpUrl, generateSecrets, useClusterSecrets, type ClusterSecrets } from '../../src/cluster/secrets.js';
 import {
   SERVICES,
   readPlan,
@@ -108,6 +109,7 @@ describe('nginx gateway config', () => {
       dir: '/d',
       masters: SERVICES.map((name, i) => ({ name, port: 100 + i })),
       timing: { downAfterMs: 3000, failoverTimeoutMs: 5000 },
+      secrets: generateSecrets(),
     });
     expect(conf).toContain('sentinel monitor order 127.0.0.1 100 2');
     expect(conf).toContain('sentinel monitor payment 127.0.0.1 102 2');
@@ -118,6 +120,7 @@ describe('nginx gateway config', () => {
 describe('cluster supervisor', () => {
   let dir = '';
   let upOutput = '';
+  let secrets: ClusterSecrets;
 
   const state = (): ClusterState => {
     const current = readState(dir);
@@ -145,6 +148,7 @@ describe('cluster supervisor', () => {
     dir = mkdtempSync(join(tmpdir(), 'cluster-test-'));
     const only = servicesBuilt ? [] : ['--only', 'infra'];
     upOutput = (await cli(['up', '--dir', dir, ...only], 240_000)).stdout;
+    secrets = useClusterSecrets(dir);
   }, 250_000);
 
   afterAll(async () => {
@@ -170,6 +174,46 @@ describe('cluster supervisor', () => {
     expect(status.supervisorAlive).toBe(true);
     expect(status.components.filter((c) => !c.alive || !c.healthy)).toEqual([]);
     expect(await httpStatus(current.gatewayPort, '/health')).toBe(200);
+  });
+
+  it('lets nobody into Redis, Sentinel or RabbitMQ without a password, and a service only into its own keys', async () => {
+    const plan = readPlan(dir);
+    const master = (await sentinelMasterPort(plan.sentinelPorts, 'order')) ?? 0;
+    const refusal = async (port: number, args: string[]): Promise<string> => {
+      try {
+        return `answered ${JSON.stringify(await redisCall(port, args))}`;
+      } catch (error) {
+        return String(error);
+      }
+    };
+    try {
+      useRedisAuth(undefined);
+      expect(await refusal(master, ['GET', 'order:x'])).toMatch(/NOAUTH/);
+      expect(await refusal(plan.sentinelPorts[0] ?? 0, ['SENTINEL', 'MASTERS'])).toMatch(/NOAUTH/);
+      useRedisAuth({ username: 'order', password: secrets.redis.order });
+      expect(await refusal(master, ['SET', 'order:acl-probe', '1'])).toBe('answered "OK"');
+      expect(await refusal(master, ['DEL', 'order:acl-probe'])).toBe('answered 1');
+      expect(await refusal(master, ['GET', 'stock:x'])).toMatch(/NOPERM/);
+      expect(await refusal(master, ['FLUSHALL'])).toMatch(/NOPERM/);
+      expect(await refusal(master, ['CONFIG', 'GET', 'maxmemory'])).toMatch(/NOPERM/);
+      useRedisAuth({ username: 'stock', password: secrets.redis.stock });
+      expect(await refusal(master, ['PING'])).toMatch(/WRONGPASS/);
+      useRedisAuth({ username: 'client', password: secrets.sentinel.client });
+      expect(
+        await refusal(plan.sentinelPorts[0] ?? 0, ['SENTINEL', 'get-master-addr-by-name', 'order']),
+      ).toMatch(/answered \["127\.0\.0\.1"/);
+      expect(await refusal(plan.sentinelPorts[0] ?? 0, ['SENTINEL', 'FAILOVER', 'order'])).toMatch(/NOPERM/);
+    } finally {
+      useClusterSecrets(dir);
+    }
+    // Every node is bounded, and refuses writes at the limit instead of evicting.
+    const memory = await redisInfo(master, 'memory');
+    expect(Number(memory.get('maxmemory'))).toBe(256 * 1024 * 1024);
+    expect(memory.get('maxmemory_policy')).toBe('noeviction');
+    const rabbit = component('rabbitmq');
+    await expect(amqpConnect(`amqp://guest:guest@127.0.0.1:${rabbit.port}`)).rejects.toThrow(
+      /ACCESS_REFUSED|403/,
+    );
   });
 
   it('refuses a second up over a running cluster', async () => {
@@ -261,7 +305,7 @@ describe('cluster supervisor', () => {
     // The whole process group goes: the launcher script and its Erlang VM.
     expect(await waitFor(() => groupMembers(before.pid).length === 0, 10_000)).toBe(true);
     expect(await cameBack('rabbitmq', before.pid, 60_000)).toBe(true);
-    const connection = await amqpConnect(`amqp://guest:guest@127.0.0.1:${before.port}`);
+    const connection = await amqpConnect(amqpUrl(secrets, before.port));
     try {
       const channel = await connection.createChannel();
       const { queue } = await channel.assertQueue('', { exclusive: true });

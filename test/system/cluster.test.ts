@@ -17,7 +17,12 @@ import { gatewayConf, renderTemplate } from '../../src/cluster/nginx-conf.js';
 import { groupMembers, isAlive, waitFor } from '../../src/cluster/processes.js';
 import { sentinelConf } from '../../src/cluster/redis-conf.js';
 import { redisCall, redisInfo, sentinelMasterPort, useRedisAuth } from '../../src/cluster/redis-probe.js';
-import { amqpUrl, generateSecrets, useClusterSecrets, type ClusterSecrets } from '../../src/cluster/secrets.js';
+import {
+  amqpUrl,
+  generateSecrets,
+  useClusterSecrets,
+  type ClusterSecrets,
+} from '../../src/cluster/secrets.js';
 import {
   SERVICES,
   readPlan,

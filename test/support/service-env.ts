@@ -42,6 +42,8 @@ export const LEFT_AT_DEFAULT: Readonly<Record<string, string>> = {
   REDIS_URL: 'the services find their master through REDIS_SENTINELS',
   REDIS_PREFIX: 'each service has its own Redis group',
   AMQP_QUEUE_PREFIX: 'the broker is private to the deployment; the default prefix is fine',
+  ORDER_MAX_LINES: 'a documented limit of the API: the same in every deployment',
+  ORDER_MAX_QUANTITY: 'a documented limit of the API: the same in every deployment',
   REDIS_USERNAME: 'only npm run cluster enables Redis ACLs so far',
   REDIS_PASSWORD: 'only npm run cluster enables Redis ACLs so far',
   REDIS_SENTINEL_USERNAME: 'only npm run cluster enables Sentinel auth so far',

@@ -206,7 +206,8 @@ export function badRequests(t: FuzzTargets, seed: number): () => BadRequest {
     return { kind: 'method', method: pick(wrong), path };
   };
   const headerCase = (): BadRequest => {
-    const key = pick(['has space', 'x'.repeat(129), 'a/b', 'é', '"quoted"', '', 'a\tb']);
+    // No empty key: nginx cannot tell an empty header from none, and gives either its own key.
+    const key = pick(['has space', 'x'.repeat(129), 'a/b', 'é', '"quoted"', 'a\tb']);
     const path = pick([`/payment/add_funds/${t.user}/1`, `/payment/pay/${t.user}/1`, `/stock/add/${t.item}/1`, `/stock/subtract/${t.item}/1`, `/orders/addItem/${t.poorOrder}/${t.item}/1`]); // prettier-ignore
     return { kind: 'header', method: 'POST', path, headers: { 'idempotency-key': encodeURI(key) } };
   };

@@ -76,7 +76,12 @@ describe('checkout saga', () => {
   });
 
   it('fences off a stalled owner: the replica that took over decides, once', async () => {
-    const w = await world((_to, command) => (command.type === 'reserve' ? [150] : [0]));
+    // A deadline far beyond the delays: this test is about fencing, and on a loaded machine a
+    // 300 ms deadline can pass before the rescuer's drive is answered.
+    const w = await world((_to, command) => (command.type === 'reserve' ? [150] : [0]), {
+      ...TIMING,
+      deadlineMs: 5000,
+    });
     // The owner "stalls": its lease renewals never return, as if the process were SIGSTOPped.
     const stalled: OrderStore = { ...w.orders, renewLease: () => new Promise(() => undefined) };
     const owner = w.replica('stalled', stalled);

@@ -7,6 +7,7 @@ import type { Config } from './lib/config.js';
 import { addHealthRoutes, buildHttp, type App } from './lib/http.js';
 import type { Log } from './lib/log.js';
 import { createMetrics } from './lib/metrics.js';
+import { adminRoutes } from './services/order/admin.js';
 import { priceLookup } from './services/order/price.js';
 import { startSweeper } from './services/order/recovery.js';
 import { orderRoutes } from './services/order/routes.js';
@@ -56,6 +57,16 @@ export async function buildAllServices(
   stockRoutes(app, stores.stock);
   paymentRoutes(app, stores.payment);
   orderRoutes(app, { store: stores.order, checkout, price: priceLookup(bus, config.saga) });
+  if (config.adminToken !== undefined) {
+    const deps = {
+      token: config.adminToken,
+      store: stores.order,
+      checkout,
+      bus,
+      lookupMs: config.saga.attemptMs,
+    };
+    adminRoutes(app, deps);
+  }
   await app.ready();
 
   return {

@@ -24,6 +24,11 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   instanceId: string;
+  /**
+   * ADMIN_TOKEN (default unset): the bearer token of the operator API (/admin/) and console
+   * (/console) of the order service; unset, neither exists (404). At least 16 characters.
+   */
+  adminToken: string | undefined;
   redis: {
     url: string;
     /** REDIS_USERNAME / REDIS_PASSWORD: the service's ACL user on its Redis (unset: none). */
@@ -99,6 +104,13 @@ function parseSentinels(raw: string): { host: string; port: number }[] {
   });
 }
 
+function adminToken(env: Env): string | undefined {
+  const token = env['ADMIN_TOKEN'];
+  if (token === undefined || token === '') return undefined;
+  if (token.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
+  return token;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const commandTtlMs = int(env, 'COMMAND_TTL_MS', 30_000, 1);
   const recordTtlMs = int(env, 'RECORD_TTL_MS', 24 * 3600_000, 1);
@@ -113,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: str(env, 'DATA_DIR', './data'),
     logLevel: str(env, 'LOG_LEVEL', 'info'),
     instanceId: str(env, 'INSTANCE_ID', `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`),
+    adminToken: adminToken(env),
     redis: {
       url: str(env, 'REDIS_URL', 'redis://127.0.0.1:6379'),
       username: env['REDIS_USERNAME'] || undefined,
@@ -173,7 +186,8 @@ export interface ClusterConfig {
   path: string;
   /**
    * Variables passed through to every service process: all `SAGA_*`, plus COMMAND_TTL_MS,
-   * RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS, LOG_LEVEL, ORDER_MAX_LINES and ORDER_MAX_QUANTITY when set.
+   * RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS, LOG_LEVEL, ORDER_MAX_LINES, ORDER_MAX_QUANTITY and
+   * ADMIN_TOKEN when set.
    */
   serviceEnv: Record<string, string>;
 }
@@ -185,6 +199,7 @@ const CLUSTER_PASS_THROUGH = [
   'LOG_LEVEL',
   'ORDER_MAX_LINES',
   'ORDER_MAX_QUANTITY',
+  'ADMIN_TOKEN',
 ];
 
 export function loadClusterConfig(env: Env = process.env): ClusterConfig {

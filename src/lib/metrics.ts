@@ -25,7 +25,7 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
 /** How a step ended: answered ok, refused by the participant, or no answer (deadline, handed off). */
 export type StepResult = 'ok' | 'refused' | 'no_answer';
-export type TakeoverBy = 'request' | 'sweeper';
+export type TakeoverBy = 'request' | 'sweeper' | 'operator';
 
 /** Counts of unfinished sagas past their deadline, by state, from a bounded store scan. */
 export type StuckCounts = Readonly<Record<'RUNNING' | 'ABORTING', number>>;
@@ -105,7 +105,7 @@ export function createMetrics(): Metrics {
   });
   const takeovers = new Counter({
     name: 'saga_takeovers_total',
-    help: 'Sagas this process took over after their owner lease expired, by who noticed.',
+    help: 'Sagas this process took over: lease expired (noticed by a request or the sweeper) or an operator asked.',
     labelNames: ['by'] as const,
     registers,
   });

@@ -56,6 +56,10 @@ export type JournalEvent = OwnerEvent | TransitionEvent;
 const STEPS: ReadonlySet<string> = new Set<StepName>(['reserve', 'charge', 'release', 'refund']);
 const STATES: ReadonlySet<string> = new Set<SagaState>(['RUNNING', 'ABORTING', 'COMMITTED', 'ABORTED']);
 
+export function isStepName(name: string): name is StepName {
+  return STEPS.has(name);
+}
+
 export function ownerLine(owner: string, at: number, operator = false): string {
   return `${JSON.stringify(operator ? { o: owner, t: at, op: 1 } : { o: owner, t: at })}\n`;
 }

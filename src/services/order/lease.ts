@@ -28,7 +28,9 @@ export function keepLease(store: OrderStore, saga: Saga, leaseMs: number, log: L
         })
         // A failed renewal is retried on the next tick; if the lease expires meanwhile,
         // another replica takes over and the next renewal is refused.
-        .catch((error: unknown) => log.warn({ err: error, saga_id: saga.sagaId }, 'lease renewal failed'))
+        .catch((error: unknown) =>
+          log.warn({ err: error, saga_id: saga.sagaId, order_id: saga.orderId }, 'lease renewal failed'),
+        )
         .finally(() => {
           renewing = false;
         });

@@ -3,6 +3,7 @@
  * it receives, and the sweeper that finishes sagas whose owner died (any replica may).
  */
 import { runService } from '../service-process.js';
+import { adminRoutes } from './admin.js';
 import { priceLookup } from './price.js';
 import { startSweeper } from './recovery.js';
 import { orderRoutes } from './routes.js';
@@ -21,6 +22,9 @@ await runService('order', ({ config, log, redis, storeOptions, bus, app, metrics
   });
   const stopSweeper = startSweeper(checkout, config.saga.sweepMs, log);
   orderRoutes(app, { store, checkout, price: priceLookup(bus, config.saga) });
+  if (config.adminToken !== undefined) {
+    adminRoutes(app, { token: config.adminToken, store, checkout, bus, lookupMs: config.saga.attemptMs });
+  }
   return Promise.resolve([
     () => {
       stopSweeper();

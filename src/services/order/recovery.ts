@@ -10,6 +10,7 @@ import type { Log } from '../../lib/log.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { OK, refused, type Outcome } from '../../lib/outcome.js';
 import { backoff } from '../../lib/retry.js';
+import { ownerLine } from './journal.js';
 import type { RetryStoreStep } from './store-retry.js';
 import type { OrderStore, Saga } from './store.js';
 
@@ -54,15 +55,21 @@ export function createRecovery(deps: RecoveryDeps): Recovery {
     for (let attempt = 0; ; attempt++) {
       const local = drives.outcomeOf(sagaId);
       if (local && !drives.closed()) return local;
-      const saga = await retryStoreStep('find saga', () => store.findSaga(sagaId));
+      const saga = await retryStoreStep('find saga', () => store.findSaga(sagaId), {
+        saga_id: sagaId,
+        order_id: orderId,
+      });
       // A finished record outlived its TTL: the order itself tells the outcome.
       if (saga === undefined) return drives.checkout(orderId);
       if (saga.state === 'COMMITTED') return OK;
       if (saga.state === 'ABORTED') return refused(saga.reason ?? 'checkout_timeout');
       const now = Date.now();
       if (saga.leaseUntil < now && !drives.closed()) {
-        const taken = await retryStoreStep('take over', () =>
-          store.takeOver(sagaId, owner, now, now + timing.leaseMs),
+        const ids = { saga_id: sagaId, order_id: orderId };
+        const taken = await retryStoreStep(
+          'take over',
+          () => store.takeOver(sagaId, owner, now, now + timing.leaseMs, ownerLine(owner, now)),
+          ids,
         );
         if (taken) {
           metrics?.saga.takenOver('request');
@@ -81,14 +88,16 @@ export function createRecovery(deps: RecoveryDeps): Recovery {
     let claimed = 0;
     for (const id of ids) {
       if (drives.outcomeOf(id)) continue;
-      const taken = await store.takeOver(id, owner, now, now + timing.leaseMs);
+      const taken = await store.takeOver(id, owner, now, now + timing.leaseMs, ownerLine(owner, now));
       if (!taken) continue;
       claimed++;
       metrics?.saga.takenOver('sweeper');
       log.info({ saga_id: id, order_id: taken.orderId, epoch: taken.epoch }, 'sweeper took over saga');
       drives
         .drive(taken)
-        .catch((error: unknown) => log.error({ err: error, saga_id: id }, 'recovered saga failed'));
+        .catch((error: unknown) =>
+          log.error({ err: error, saga_id: id, order_id: taken.orderId }, 'recovered saga failed'),
+        );
     }
     return claimed;
   }

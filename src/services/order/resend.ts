@@ -16,6 +16,8 @@ export interface ResendOptions {
   accept?: (reply: Reply) => boolean;
   /** The pause before copy `attempt + 1`; by default the attempt time. */
   pause?: (attempt: number) => number;
+  /** Called as each copy is sent (the saga counts re-sends for its journal). */
+  onSend?: () => void;
 }
 
 export type SendUntilAnswered = <P extends Participant>(
@@ -25,8 +27,12 @@ export type SendUntilAnswered = <P extends Participant>(
   options: ResendOptions,
 ) => Promise<Reply | undefined>;
 
-function sagaIdOf(command: Commands[Participant]): string | undefined {
-  return 'sagaId' in command ? command.sagaId : undefined;
+/** The saga and order a command is about, for its log lines. */
+function idsOf(command: Commands[Participant]): { saga_id?: string; order_id?: string } {
+  return {
+    ...('sagaId' in command ? { saga_id: command.sagaId } : {}),
+    ...('orderId' in command ? { order_id: command.orderId } : {}),
+  };
 }
 
 /**
@@ -34,7 +40,7 @@ function sagaIdOf(command: Commands[Participant]): string | undefined {
  * still gets its answer through. Resolves undefined at the deadline or when `stop` says so.
  */
 export function sendUntilAnswered(bus: Bus, attemptMs: number, log: Log): SendUntilAnswered {
-  return (to, command, deadline, { stop, accept = () => true, pause = () => attemptMs }) =>
+  return (to, command, deadline, { stop, accept = () => true, pause = () => attemptMs, onSend }) =>
     new Promise((resolve) => {
       let done = false;
       let timer: NodeJS.Timeout | undefined;
@@ -47,10 +53,11 @@ export function sendUntilAnswered(bus: Bus, attemptMs: number, log: Log): SendUn
       const send = (attempt: number): void => {
         const left = deadline - Date.now();
         if (left <= 0 || stop()) return finish(undefined);
+        onSend?.();
         void bus.request(to, command, Math.min(left, MAX_LISTEN_MS)).then((reply) => {
           if (reply === undefined) return;
           if (accept(reply)) finish(reply);
-          else log.error({ saga_id: sagaIdOf(command), reply }, 'unexpected reply; re-sending');
+          else log.error({ ...idsOf(command), reply }, 'unexpected reply; re-sending');
         });
         timer = setTimeout(() => send(attempt + 1), Math.min(pause(attempt), left));
       };

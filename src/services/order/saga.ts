@@ -15,14 +15,16 @@ import type { SagaTiming } from '../../lib/config.js';
 import { aggregate } from '../../lib/items.js';
 import type { Log } from '../../lib/log.js';
 import type { Metrics, StepResult } from '../../lib/metrics.js';
-import { OK, refused, type Outcome } from '../../lib/outcome.js';
+import { OK, refused, type Outcome, type Reason } from '../../lib/outcome.js';
 import { backoff } from '../../lib/retry.js';
+import { isStepName, ownerLine, transitionLine, type StepRecord } from './journal.js';
 import { keepLease, type Lease } from './lease.js';
+import { createOperator, type Operator } from './operator.js';
 import { createRecovery } from './recovery.js';
-import { sendUntilAnswered } from './resend.js';
+import { sendUntilAnswered, type ResendOptions } from './resend.js';
 import { newSagaId } from './saga-id.js';
-import { storeStepRetrier } from './store-retry.js';
-import type { OrderStore, Saga } from './store.js';
+import { storeStepRetrier, type RetryStoreStep } from './store-retry.js';
+import type { OrderStore, Saga, SagaState } from './store.js';
 
 /** A participant's part in the saga: the effect it applies, and the command that undoes it. */
 interface SagaStep<P extends Participant = Participant> {
@@ -82,6 +84,10 @@ export interface Checkout {
   sweep(): Promise<number>;
   /** Stops the sweeper and waits (bounded) for the sagas this replica drives. */
   close(drainMs?: number): Promise<void>;
+  /** What an operator may do: take a saga over now, or cancel it (operator.ts). */
+  operator: Operator;
+  /** The steps of the current phase of a saga this replica drives now, as far as they got. */
+  liveSteps(sagaId: string): readonly StepRecord[] | undefined;
 }
 
 /** Unfinished sagas the stuck gauge looks at per scrape: bounds its cost on the store. */
@@ -89,25 +95,19 @@ const STUCK_SCAN_LIMIT = 1000;
 
 export function createCheckout(deps: CheckoutDeps): Checkout {
   const { store, bus, owner, timing, log, metrics } = deps;
-  /** The drive of each saga this replica owns, at the epoch it owns it. */
-  const driving = new Map<string, { epoch: number; outcome: Promise<Outcome> }>();
+  /** The drive of each saga this replica owns, at the epoch it owns it, and its steps so far. */
+  const driving = new Map<string, { epoch: number; outcome: Promise<Outcome>; steps: StepRecord[] }>();
   let closed = false;
   const retryStoreStep = storeStepRetrier(log, timing.retryMaxMs);
   const send = sendUntilAnswered(bus, timing.attemptMs, log);
-  const recovery = createRecovery({
-    store,
-    owner,
-    timing,
-    log,
-    retryStoreStep,
-    metrics,
-    drives: {
-      outcomeOf: (sagaId) => driving.get(sagaId)?.outcome,
-      drive,
-      checkout,
-      closed: () => closed,
-    },
-  });
+  const drives = {
+    outcomeOf: (sagaId: string) => driving.get(sagaId)?.outcome,
+    drive,
+    checkout,
+    closed: () => closed,
+  };
+  const recovery = createRecovery({ store, owner, timing, log, retryStoreStep, metrics, drives });
+  const operator = createOperator({ store, owner, timing, log, metrics, drives });
   deps.metrics?.saga.readInFlight(() => driving.size);
   deps.metrics?.saga.readStuck(() => store.countStuck(Date.now(), STUCK_SCAN_LIMIT));
 
@@ -119,6 +119,8 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
         owner,
         leaseUntil: now + timing.leaseMs,
         deadline: now + timing.deadlineMs,
+        startedAt: now,
+        journal: ownerLine(owner, now),
       }),
     );
     switch (begin.kind) {
@@ -141,7 +143,8 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   function drive(saga: Saga): Promise<Outcome> {
     const existing = driving.get(saga.sagaId);
     if (existing && existing.epoch >= saga.epoch) return existing.outcome;
-    const entry = { epoch: saga.epoch, outcome: runSaga(saga) };
+    const steps: StepRecord[] = [];
+    const entry = { epoch: saga.epoch, outcome: runSaga(saga, steps), steps };
     entry.outcome = entry.outcome.finally(() => forgetDrive(saga.sagaId, entry.epoch));
     driving.set(saga.sagaId, entry);
     return entry.outcome;
@@ -157,36 +160,52 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     return recovery.awaitOutcome(saga.sagaId, saga.orderId);
   }
 
-  /** Act, decide, and compensate if the decision was to abort. */
-  async function runSaga(saga: Saga): Promise<Outcome> {
+  /**
+   * Act, decide, and compensate if the decision was to abort. The steps' timings collect in
+   * `steps` (kept in memory) and ride on the transition that ends their phase (journal.ts):
+   * no store write exists for them alone.
+   */
+  async function runSaga(saga: Saga, steps: StepRecord[]): Promise<Outcome> {
+    // Every line about this saga carries its ids (STYLE.md §12). One bindings object, not a
+    // pino child: a child costs ~1.5 µs to make, and most sagas never log a line.
+    const ids = { saga_id: saga.sagaId, order_id: saga.orderId };
     const lease = keepLease(store, saga, timing.leaseMs, log);
+    const persist: RetryStoreStep = (what, step) => retryStoreStep(what, step, ids);
+    /** The journal line of a transition, with the steps of the phase it ends; a new phase starts. */
+    const ending = (to: SagaState, reason?: Reason): string =>
+      transitionLine(to, Date.now(), reason, steps.splice(0));
     try {
       let current = saga;
       if (current.state === 'RUNNING') {
         const result =
-          Date.now() >= current.deadline ? refused('checkout_timeout') : await act(current, lease);
+          Date.now() >= current.deadline ? refused('checkout_timeout') : await act(current, lease, steps);
         if (lease.lost || closed) return await handOff(current);
         if (result.ok) {
-          const committed = await retryStoreStep('commit', () => store.transition(current, 'COMMITTED'));
+          const line = ending('COMMITTED');
+          const committed = await persist('commit', () =>
+            store.transition(current, 'COMMITTED', undefined, line),
+          );
           if (committed) {
             metrics?.saga.finished('committed', 'none', ageOf(current));
-            log.debug({ saga_id: current.sagaId, order_id: current.orderId }, 'saga committed');
+            log.debug(ids, 'saga committed');
           }
           return committed ? OK : await handOff(current);
         }
         const reason = result.reason;
-        const aborting = await retryStoreStep('abort', () => store.transition(current, 'ABORTING', reason));
+        const line = ending('ABORTING', reason);
+        const aborting = await persist('abort', () => store.transition(current, 'ABORTING', reason, line));
         if (!aborting) return await handOff(current);
         metrics?.saga.compensating(reason);
         current = { ...current, state: 'ABORTING', reason };
       }
       if (current.state !== 'ABORTING') return await handOff(current);
-      await compensate(current, lease);
+      await compensate(current, lease, steps);
       if (lease.lost || closed) return await handOff(current);
       const final = current;
-      const aborted = await retryStoreStep('aborted', () => store.transition(final, 'ABORTED'));
+      const line = ending('ABORTED');
+      const aborted = await persist('aborted', () => store.transition(final, 'ABORTED', undefined, line));
       if (aborted) metrics?.saga.finished('aborted', final.reason ?? 'checkout_timeout', ageOf(final));
-      log.debug({ saga_id: final.sagaId, order_id: final.orderId, reason: final.reason }, 'saga aborted');
+      log.debug({ ...ids, reason: final.reason }, 'saga aborted');
       return aborted ? refused(final.reason ?? 'checkout_timeout') : await handOff(final);
     } finally {
       lease.stop();
@@ -194,7 +213,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   }
 
   /** Every action in parallel; the first refusal (or the deadline) decides at once. */
-  function act(saga: Saga, lease: Lease): Promise<Outcome> {
+  function act(saga: Saga, lease: Lease, steps: StepRecord[]): Promise<Outcome> {
     return new Promise((resolve) => {
       let waiting = STEPS.length;
       let decided = false;
@@ -211,13 +230,13 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
       };
       for (const { participant, action } of STEPS) {
         const command = action(saga);
-        void timed(send(participant, command, saga.deadline, { stop }), command.type).then(onReply);
+        void sendStep(participant, command, saga.deadline, { stop }, steps).then(onReply);
       }
     });
   }
 
   /** Every compensation, re-sent until acknowledged: a compensation is never dropped. */
-  async function compensate(saga: Saga, lease: Lease): Promise<void> {
+  async function compensate(saga: Saga, lease: Lease, steps: StepRecord[]): Promise<void> {
     const options = {
       stop: (): boolean => lease.lost || closed,
       accept: (reply: Reply): boolean => reply.ok,
@@ -228,7 +247,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     await Promise.all(
       STEPS.map(({ participant, compensation }) => {
         const command = compensation(saga);
-        return timed(send(participant, command, Infinity, options), command.type);
+        return sendStep(participant, command, Infinity, options, steps);
       }),
     );
   }
@@ -238,13 +257,32 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     return (Date.now() - (saga.deadline - timing.deadlineMs)) / 1000;
   }
 
-  /** Observes a step's duration from its first send to its answer (or giving up). */
-  function timed(reply: Promise<Reply | undefined>, step: string): Promise<Reply | undefined> {
-    if (metrics === undefined) return reply;
+  /**
+   * Sends a step's command until answered, noting in `steps` when it was first sent, how often
+   * re-sent and when and what it answered (for the journal), and its duration (for metrics).
+   */
+  function sendStep<P extends Participant>(
+    participant: P,
+    command: Commands[P],
+    deadline: number,
+    options: ResendOptions,
+    steps: StepRecord[],
+  ): Promise<Reply | undefined> {
     const start = performance.now();
-    return reply.then((answer) => {
+    const record: StepRecord | undefined = isStepName(command.type)
+      ? { step: command.type, firstSentAt: Date.now(), resends: -1, answeredAt: undefined, answer: undefined }
+      : undefined;
+    if (record) steps.push(record);
+    const onSend = (): void => {
+      if (record) record.resends += 1;
+    };
+    return send(participant, command, deadline, { ...options, onSend }).then((answer) => {
+      if (record && answer !== undefined) {
+        record.answeredAt = Date.now();
+        record.answer = answer.ok ? 'ok' : answer.reason;
+      }
       const result: StepResult = answer === undefined ? 'no_answer' : answer.ok ? 'ok' : 'refused';
-      metrics.saga.step(step, result, (performance.now() - start) / 1000);
+      metrics?.saga.step(command.type, result, (performance.now() - start) / 1000);
       return answer;
     });
   }
@@ -255,5 +293,11 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     closed = true;
   }
 
-  return { checkout, sweep: () => recovery.sweep(), close };
+  return {
+    checkout,
+    sweep: () => recovery.sweep(),
+    close,
+    operator,
+    liveSteps: (sagaId) => driving.get(sagaId)?.steps,
+  };
 }

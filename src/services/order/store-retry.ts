@@ -8,16 +8,19 @@ import { retry } from '../../lib/retry.js';
 /** A store step that keeps failing this long is given up: the error reaches the caller. */
 const STORE_RETRY_MS = 30_000;
 
-/** Runs `step` until it succeeds or STORE_RETRY_MS have passed; `what` names it in the log. */
-export type RetryStoreStep = <T>(what: string, step: () => Promise<T>) => Promise<T>;
+/**
+ * Runs `step` until it succeeds or STORE_RETRY_MS have passed; `what` names it in the log, and
+ * `about` (the saga and order ids) rides on every line.
+ */
+export type RetryStoreStep = <T>(what: string, step: () => Promise<T>, about?: object) => Promise<T>;
 
 export function storeStepRetrier(log: Log, retryMaxMs: number): RetryStoreStep {
-  return (what, step) =>
+  return (what, step, about) =>
     retry(step, {
       baseMs: 10,
       maxMs: retryMaxMs,
       giveUpAfterMs: STORE_RETRY_MS,
       onRetry: ({ error, attempt }) =>
-        log.warn({ err: error, step: what, attempt }, 'order store step failed; retrying'),
+        log.warn({ ...about, err: error, step: what, attempt }, 'order store step failed; retrying'),
     });
 }

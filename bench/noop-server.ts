@@ -10,7 +10,7 @@ import { onShutdown } from '../src/lib/lifecycle.js';
 import { createLog } from '../src/lib/log.js';
 
 const log = createLog('warn', 'noop');
-const app = buildHttp(log);
+const app = await buildHttp(log);
 addHealthRoutes(app, () => Promise.resolve(true));
 const params = { type: 'object', required: ['order_id'], properties: { order_id: ID } } as const;
 app.post<{ Params: { order_id: string } }>('/orders/checkout/:order_id', { schema: { params } }, () =>

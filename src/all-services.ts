@@ -52,7 +52,7 @@ export async function buildAllServices(
   });
   const stopSweeper = startSweeper(checkout, config.saga.sweepMs, log);
 
-  const app = buildHttp(log, metrics);
+  const app = await buildHttp(log, metrics);
   addHealthRoutes(app, () => Promise.resolve(true));
   stockRoutes(app, stores.stock);
   paymentRoutes(app, stores.payment);

@@ -12,6 +12,7 @@ import Fastify, {
 import { HTTP_ERRORS } from './errors.js';
 import type { Log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { addOpenApi } from './openapi.js';
 import { MAX_AMOUNT, type Outcome } from './outcome.js';
 
 export type App = FastifyInstance;
@@ -54,8 +55,11 @@ export function amount(raw: string, name: string, max = MAX_AMOUNT): number {
   return value;
 }
 
-/** The app, and the metrics registry its `/metrics` route exposes. */
-export function buildHttp(log: Log, metrics: Metrics = createMetrics()): App {
+/**
+ * The app, and the metrics registry its `/metrics` route exposes. Async because the OpenAPI
+ * generator must be registered before any route is added.
+ */
+export async function buildHttp(log: Log, metrics: Metrics = createMetrics()): Promise<App> {
   // Typed as Fastify's own logger so the app's type stays the plain FastifyInstance.
   const logger: FastifyBaseLogger = log;
   const app = Fastify({
@@ -66,6 +70,11 @@ export function buildHttp(log: Log, metrics: Metrics = createMetrics()): App {
     bodyLimit: 64 * 1024,
     return503OnClosing: false,
     requestIdHeader: 'x-request-id',
+    // Errors the router raises before any route (a path parameter too long: 414) get the
+    // same `{"error"}` body as every other refusal.
+    frameworkErrors: (error: FastifyError, _request, reply: FastifyReply) => {
+      void reply.code(error.statusCode ?? 400).send({ error: error.message });
+    },
   });
 
   // The API takes everything from the path: ignore bodies of any type instead of failing on them.
@@ -85,7 +94,8 @@ export function buildHttp(log: Log, metrics: Metrics = createMetrics()): App {
     );
     done();
   });
-  app.get('/metrics', async (_request, reply) =>
+  await addOpenApi(app);
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(metrics.contentType).send(await metrics.render()),
   );
 
@@ -119,8 +129,9 @@ export function sendOutcome(reply: FastifyReply, outcome: Outcome, body: object)
 
 /** `/health` answers while the process lives; `/ready` once `ready()` says its dependencies work. */
 export function addHealthRoutes(app: App, ready: () => Promise<boolean>): void {
-  app.get('/health', () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
+  const status = { type: 'object', required: ['status'], properties: { status: { type: 'string' } } };
+  app.get('/health', { schema: { response: { 200: status } } }, () => ({ status: 'ok' }));
+  app.get('/ready', { schema: { response: { 200: status, 503: status } } }, async (_request, reply) => {
     const ok = await ready().catch(() => false);
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready' });
   });

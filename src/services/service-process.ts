@@ -112,7 +112,7 @@ export async function runService(
     () => durable.stats(),
     () => bus.stats(),
   );
-  const app = buildHttp(log, metrics);
+  const app = await buildHttp(log, metrics);
   addHealthRoutes(app, () => dependenciesUsable(redis, bus));
   const steps = await wire({ config, log, redis, storeOptions, bus, app, metrics });
   onShutdown(log, [() => app.close(), ...steps, () => bus.close(), () => closeRedis(redis)]);

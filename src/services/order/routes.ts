@@ -12,6 +12,7 @@ import {
   type IdempotencyHeaders,
 } from '../../lib/http.js';
 import { MAX_AMOUNT, refused } from '../../lib/outcome.js';
+import { MESSAGE, responses } from '../../lib/openapi.js';
 import type { PriceLookup } from './price.js';
 import type { Checkout } from './saga.js';
 import type { NewOrder, OrderStore } from './store.js';
@@ -19,6 +20,7 @@ import type { NewOrder, OrderStore } from './store.js';
 const orderParams = pathParams({ order_id: ID });
 const orderResponse = {
   type: 'object',
+  required: ['order_id', 'paid', 'items', 'user_id', 'total_cost'],
   properties: {
     order_id: { type: 'string' },
     paid: { type: 'boolean' },
@@ -43,7 +45,11 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
     {
       schema: {
         params: pathParams({ user_id: ID }),
-        response: { 200: { type: 'object', properties: { order_id: { type: 'string' } } } },
+        response: responses({
+          type: 'object',
+          required: ['order_id'],
+          properties: { order_id: { type: 'string' } },
+        }),
       },
     },
     async (request) => {
@@ -55,7 +61,7 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
 
   app.get<{ Params: { order_id: string } }>(
     '/orders/find/:order_id',
-    { schema: { params: orderParams, response: { 200: orderResponse } } },
+    { schema: { params: orderParams, response: responses(orderResponse, 404) } },
     async (request, reply) => {
       const order = await store.findOrder(request.params.order_id);
       if (!order) return reply.code(404).send({ error: 'order not found' });
@@ -75,6 +81,7 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
       schema: {
         params: pathParams({ order_id: ID, item_id: ID, quantity: AMOUNT }),
         headers: IDEMPOTENCY_HEADERS,
+        response: responses(MESSAGE, 404, 409),
       },
     },
     async (request, reply) => {
@@ -98,7 +105,7 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
 
   app.post<{ Params: { order_id: string } }>(
     '/orders/checkout/:order_id',
-    { schema: { params: orderParams } },
+    { schema: { params: orderParams, response: responses(MESSAGE, 404, 409) } },
     async (request, reply) => {
       const outcome = await checkout.checkout(request.params.order_id);
       return sendOutcome(reply, outcome, { msg: 'Checkout successful' });
@@ -110,6 +117,7 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
     {
       schema: {
         params: pathParams({ n: AMOUNT, n_items: AMOUNT, n_users: AMOUNT, item_price: AMOUNT }),
+        response: responses(MESSAGE),
       },
     },
     async (request) => {

@@ -12,6 +12,7 @@ import {
   type App,
   type IdempotencyHeaders,
 } from '../../lib/http.js';
+import { MESSAGE, responses } from '../../lib/openapi.js';
 import type { PaymentStore } from './store.js';
 
 interface UserParams {
@@ -27,12 +28,14 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     {
       schema: {
         params: pathParams({ user_id: ID }),
-        response: {
-          200: {
+        response: responses(
+          {
             type: 'object',
+            required: ['user_id', 'credit'],
             properties: { user_id: { type: 'string' }, credit: { type: 'integer' } },
           },
-        },
+          404,
+        ),
       },
     },
     async (request, reply) => {
@@ -45,7 +48,13 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
 
   app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
     '/payment/add_funds/:user_id/:amount',
-    { schema: { params: pathParams({ user_id: ID, amount: AMOUNT }), headers: IDEMPOTENCY_HEADERS } },
+    {
+      schema: {
+        params: pathParams({ user_id: ID, amount: AMOUNT }),
+        headers: IDEMPOTENCY_HEADERS,
+        response: responses(MESSAGE, 404),
+      },
+    },
     async (request, reply) => {
       const { user_id: userId } = request.params;
       const value = amount(request.params.amount, 'amount');
@@ -56,7 +65,13 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
 
   app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
     '/payment/pay/:user_id/:amount',
-    { schema: { params: pathParams({ user_id: ID, amount: AMOUNT }), headers: IDEMPOTENCY_HEADERS } },
+    {
+      schema: {
+        params: pathParams({ user_id: ID, amount: AMOUNT }),
+        headers: IDEMPOTENCY_HEADERS,
+        response: responses(MESSAGE, 404),
+      },
+    },
     async (request, reply) => {
       const { user_id: userId } = request.params;
       const value = amount(request.params.amount, 'amount');
@@ -67,7 +82,15 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
 
   app.post(
     '/payment/create_user',
-    { schema: { response: { 200: { type: 'object', properties: { user_id: { type: 'string' } } } } } },
+    {
+      schema: {
+        response: responses({
+          type: 'object',
+          required: ['user_id'],
+          properties: { user_id: { type: 'string' } },
+        }),
+      },
+    },
     async () => {
       const userId = randomUUID();
       await store.createUser(userId);
@@ -80,6 +103,7 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     {
       schema: {
         params: pathParams({ n: AMOUNT, starting_money: COUNT }),
+        response: responses(MESSAGE),
       },
     },
     async (request) => {

@@ -12,6 +12,7 @@ import {
   type App,
   type IdempotencyHeaders,
 } from '../../lib/http.js';
+import { MESSAGE, responses } from '../../lib/openapi.js';
 import type { StockStore } from './store.js';
 
 interface ItemParams {
@@ -27,12 +28,14 @@ export function stockRoutes(app: App, store: StockStore): void {
     {
       schema: {
         params: pathParams({ item_id: ID }),
-        response: {
-          200: {
+        response: responses(
+          {
             type: 'object',
+            required: ['stock', 'price'],
             properties: { stock: { type: 'integer' }, price: { type: 'integer' } },
           },
-        },
+          404,
+        ),
       },
     },
     async (request, reply) => {
@@ -45,7 +48,13 @@ export function stockRoutes(app: App, store: StockStore): void {
   for (const op of ['add', 'subtract'] as const) {
     app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
       `/stock/${op}/:item_id/:amount`,
-      { schema: { params: pathParams({ item_id: ID, amount: AMOUNT }), headers: IDEMPOTENCY_HEADERS } },
+      {
+        schema: {
+          params: pathParams({ item_id: ID, amount: AMOUNT }),
+          headers: IDEMPOTENCY_HEADERS,
+          response: responses(MESSAGE, 404),
+        },
+      },
       async (request, reply) => {
         const { item_id: itemId } = request.params;
         const value = amount(request.params.amount, 'amount');
@@ -63,7 +72,11 @@ export function stockRoutes(app: App, store: StockStore): void {
     {
       schema: {
         params: pathParams({ price: AMOUNT }),
-        response: { 200: { type: 'object', properties: { item_id: { type: 'string' } } } },
+        response: responses({
+          type: 'object',
+          required: ['item_id'],
+          properties: { item_id: { type: 'string' } },
+        }),
       },
     },
     async (request) => {
@@ -78,6 +91,7 @@ export function stockRoutes(app: App, store: StockStore): void {
     {
       schema: {
         params: pathParams({ n: AMOUNT, starting_stock: COUNT, item_price: AMOUNT }),
+        response: responses(MESSAGE),
       },
     },
     async (request) => {

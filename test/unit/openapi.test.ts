@@ -15,7 +15,7 @@ import { silentLog } from '../../src/lib/log.js';
 import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
 import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
 import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
-import { buildSystem, type System } from '../../src/system.js';
+import { buildAllServices, type AllServices } from '../../src/all-services.js';
 import { describeBadInput } from '../suites/bad-input.js';
 import { describeContract } from '../suites/contract.js';
 
@@ -51,7 +51,7 @@ const BENCHMARK_ROUTES = [
   'post /payment/batch_init/{n}/{starting_money}',
 ];
 
-let system: System;
+let system: AllServices;
 let proxy: http.Server;
 let proxyUrl = '';
 const recorded: Recorded[] = [];
@@ -93,7 +93,7 @@ function recordingProxy(target: number): http.Server {
 
 beforeAll(async () => {
   const options = { recordTtlMs: 60_000 };
-  system = await buildSystem(
+  system = await buildAllServices(
     {
       order: openSqliteOrderStore(':memory:', options),
       stock: openSqliteStockStore(':memory:', options),

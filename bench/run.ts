@@ -14,6 +14,7 @@
  * (repeatable) sets a variable on every service process, e.g. AMQP_BATCHES_IN_FLIGHT=1.
  * `--quiet-load 2` first waits (up to 10 min) for the 1-minute load average to drop below 2.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -54,7 +55,7 @@ async function waitQuiet(below: number): Promise<void> {
   const giveUpAt = Date.now() + 600_000;
   while (loadAverage()[0] >= below && Date.now() < giveUpAt) {
     console.log(`waiting for a quieter machine: load average ${loadAverage().join(' ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    await sleep(15_000);
   }
 }
 

@@ -19,6 +19,7 @@ import { NGINX } from '../src/cluster/components.js';
 import { gatewayConf } from '../src/cluster/nginx-conf.js';
 import { freePorts } from '../src/cluster/ports.js';
 import { readState } from '../src/cluster/state.js';
+import { waitFor } from '../src/lib/retry.js';
 
 export type TargetName = 'embedded' | 'cluster';
 
@@ -179,17 +180,17 @@ async function startCeilingGateway(dir: string): Promise<{ port: number; childre
   );
   const nginx = spawn(NGINX, ['-p', home, '-c', conf, '-e', errorLog], { stdio: 'ignore' });
   const children = [...noops.map((n) => n.child), nginx];
-  for (let i = 0; ; i++) {
-    const status = await fetch(`http://${HOST}:${listenPort}/health`).then(
-      (r) => r.status,
-      () => 0,
+  const healthy = (): Promise<boolean> =>
+    fetch(`http://${HOST}:${listenPort}/health`).then(
+      (r) => r.status === 200,
+      () => false,
     );
-    if (status === 200) break;
-    if (i > 100 || nginx.exitCode !== null) {
-      await Promise.all(children.map((c) => stopChild(c)));
-      throw new Error(`ceiling nginx did not start; see ${errorLog}`);
-    }
-    await new Promise((ok) => setTimeout(ok, 100));
+  if (
+    !(await waitFor(async () => nginx.exitCode !== null || (await healthy()), 10_000)) ||
+    nginx.exitCode !== null
+  ) {
+    await Promise.all(children.map((c) => stopChild(c)));
+    throw new Error(`ceiling nginx did not start; see ${errorLog}`);
   }
   return { port: listenPort, children };
 }

@@ -4,13 +4,13 @@
  * the order store's lease index when a Redis probe is given, else by two equal snapshots in a
  * row: with nothing running, nothing may still move.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client } from '../test/support/client.js';
 import { orderKeys } from '../src/services/order/keys.js';
 import { redisCall } from '../src/cluster/redis-probe.js';
 import { sentinelMasterPort } from '../src/cluster/redis-probe.js';
 import { evaluate, scopeOf, type Violation } from './invariants.js';
 import { finalAnswer, type Ledger } from './ledger.js';
-import { sleep } from './pool.js';
 import { readAll, type Snapshot } from './snapshot.js';
 
 /** Counts the sagas not finished yet (the order store's lease index). */

@@ -12,9 +12,9 @@ import { redisCall, sentinelMasterPort } from '../src/cluster/redis-probe.js';
 import { orderKeys } from '../src/services/order/keys.js';
 import { isAlive } from '../src/cluster/processes.js';
 import { useClusterSecrets } from '../src/cluster/secrets.js';
+import { waitFor } from '../src/lib/retry.js';
 import { readPlan, readState, type ClusterState, type ComponentState } from '../src/cluster/state.js';
 import { redisLeaseProbe, type UnfinishedProbe } from './checker.js';
-import { sleep } from './pool.js';
 
 const run = promisify(execFile);
 const CLI = resolve('dist/cluster/cli.js');
@@ -63,15 +63,16 @@ export function clusterAt(dir: string, env: Record<string, string> = {}): Cluste
     state,
     component,
     async waitHealthy(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
+      let sick: string[] = [];
+      const allHealthy = async (): Promise<boolean> => {
         const results = await Promise.all(
           state().components.map(async (c) => ({ c, ok: isAlive(c.pid) && (await probe(c)).healthy })),
         );
-        const sick = results.filter((r) => !r.ok).map((r) => r.c.name);
-        if (sick.length === 0 || Date.now() >= deadline) return sick;
-        await sleep(500);
-      }
+        sick = results.filter((r) => !r.ok).map((r) => r.c.name);
+        return sick.length === 0;
+      };
+      await waitFor(allHealthy, timeoutMs, 500);
+      return sick;
     },
     unfinished: redisLeaseProbe({ sentinelPorts: readPlan(dir).sentinelPorts }),
     async ownsRunningSaga(instance) {

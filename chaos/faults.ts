@@ -4,9 +4,9 @@
  * for an order replica (SIGKILL, or SIGSTOP and later SIGCONT) to the PID in state.json at
  * the moment it owns a running saga.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { signalGroup } from '../src/cluster/processes.js';
 import type { Cluster } from './cluster.js';
-import { sleep } from './pool.js';
 
 export interface Fault {
   name: string;

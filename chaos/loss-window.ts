@@ -11,10 +11,10 @@
  * results/chaos/loss-window.json (ignored by git); the README's table comes from the curated
  * chaos/results/loss-window.json (copy a run there, then `npm run docs:tables`).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { sleep } from '../src/lib/time.js';
 import { createClient, field } from '../test/support/client.js';
 import { startCluster } from '../test/support/cluster.js';
 import { commitMeasured, machine, resultsDir } from '../scripts/results.js';

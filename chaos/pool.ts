@@ -16,8 +16,6 @@ export async function inParallel<T>(
   return results;
 }
 
-export { sleep } from '../src/lib/time.js';
-
 /** mulberry32: a small seeded generator, so a run can be repeated. */
 export function seeded(seed: number): () => number {
   let state = seed >>> 0;

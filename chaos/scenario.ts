@@ -3,12 +3,12 @@
  * load is `faultAt` of the way through, and afterwards the checker judges the final state
  * against the ledger. Answers one row of the chaos table.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { check, type CheckReport, type UnfinishedProbe } from './checker.js';
 import type { Fault } from './faults.js';
 import type { Ledger } from './ledger.js';
 import { newLedger } from './ledger.js';
 import { measure, type RunMetrics } from './metrics.js';
-import { sleep } from './pool.js';
 import { createRecorder } from './recorder.js';
 import type { Workload } from './workloads.js';
 

@@ -3,7 +3,8 @@
  * afterwards (the supervisor was killed, or a child ignored SIGTERM) is ended here by PID,
  * and the result is checked against every PID and process group in state.json.
  */
-import { groupMembers, isAlive, signalGroup, signalPid, waitFor } from './processes.js';
+import { groupMembers, isAlive, signalGroup, signalPid } from './processes.js';
+import { waitFor } from '../lib/retry.js';
 import { readState, type ClusterState } from './state.js';
 
 /** Longer than the supervisor's own worst case (services, Sentinels, Redis, RabbitMQ graces). */

@@ -59,19 +59,3 @@ export function signalPid(pid: number, signal: NodeJS.Signals): void {
     // ESRCH: already gone.
   }
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every `everyMs` until it is true or `timeoutMs` passed; returns the last result. */
-export async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  everyMs = 100,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(everyMs);
-  }
-}

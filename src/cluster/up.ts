@@ -1,4 +1,5 @@
 /** `up`: prepare the directory and plan, start the detached supervisor, wait for ready. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { down } from './down.js';
 import type { CliOptions } from './options.js';
 import { ensurePackages } from './packages.js';
 import { portIsFree } from './ports.js';
-import { isAlive, sleep } from './processes.js';
+import { isAlive } from './processes.js';
 import { SERVICES, planFile, readState, stateFile, writePlan, type ClusterState } from './state.js';
 
 const SUPERVISOR = fileURLToPath(new URL('./supervisor.js', import.meta.url));

@@ -23,10 +23,6 @@ export const SHORT_TTL_MS = 50;
 /** ...and are looked at again after this long (Redis expires with ~1 ms precision). */
 export const PAST_SHORT_TTL_MS = 200;
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Returns a function giving fresh stores (long record TTL unless told otherwise), each
  * closed after the test that opened it. Call it inside the suite's `describe`.

@@ -2,9 +2,10 @@
  * Saga leases in the order store (renewLease, takeOver, expiredSagas) and the lifetime of
  * saga records, part of the order store conformance suite (order.ts).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { OrderStore, Saga } from '../../src/services/order/store.js';
-import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, sleep, type OpenStore } from './harness.js';
+import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, type OpenStore } from './harness.js';
 import { abortCheckout, commitCheckout, startCheckout } from './order-saga.js';
 
 export function describeOrderLeases(open: OpenStore<OrderStore>): void {

@@ -3,10 +3,11 @@
  * journal riding on begin/takeOver/transition), part of the order store conformance suite
  * (order.ts): the Redis and SQLite stores must answer alike.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ownerLine, readJournal, transitionLine } from '../../src/services/order/journal.js';
 import type { OrderStore, Saga, SagaQuery, SagaRecord } from '../../src/services/order/store.js';
-import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, sleep, type OpenStore } from './harness.js';
+import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, type OpenStore } from './harness.js';
 import { startCheckout } from './order-saga.js';
 
 /** Every saga of a listing, following cursors to the end (bounded, so a bug cannot loop). */

@@ -2,10 +2,11 @@
  * Payment's participant steps (charge / refund per saga id), part of the payment store
  * conformance suite (payment.ts). Every rule is checked by reading the credit back.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { OK, refused } from '../../src/lib/outcome.js';
 import type { PaymentStore } from '../../src/services/payment/store.js';
-import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, sleep, type OpenStore } from './harness.js';
+import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, type OpenStore } from './harness.js';
 
 export function describePaymentSagaSteps(open: OpenStore<PaymentStore>): void {
   const fresh = freshStores(open);

@@ -8,10 +8,11 @@
  * isolated store on every call (see harness.ts). This file holds users, addFunds/pay,
  * op ids and batchInit; payment-saga.ts holds charge/refund.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MAX_AMOUNT, OK, refused } from '../../src/lib/outcome.js';
 import type { PaymentStore } from '../../src/services/payment/store.js';
-import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, sleep, type OpenStore } from './harness.js';
+import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, type OpenStore } from './harness.js';
 import { describePaymentSagaSteps } from './payment-saga.js';
 
 export function describePaymentStore(name: string, open: OpenStore<PaymentStore>): void {

@@ -2,11 +2,12 @@
  * Stock's participant steps (reserve / release per saga id), part of the stock store
  * conformance suite (stock.ts). Every rule is checked by reading the stock back.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ItemLine } from '../../src/lib/items.js';
 import { OK, refused } from '../../src/lib/outcome.js';
 import type { StockStore } from '../../src/services/stock/store.js';
-import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, sleep, type OpenStore } from './harness.js';
+import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, type OpenStore } from './harness.js';
 
 export function describeStockSagaSteps(open: OpenStore<StockStore>): void {
   const fresh = freshStores(open);

@@ -8,10 +8,11 @@
  * isolated store on every call (see harness.ts). This file holds items, add/subtract,
  * op ids and batchInit; stock-saga.ts holds reserve/release.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MAX_AMOUNT, OK, refused } from '../../src/lib/outcome.js';
 import type { StockStore } from '../../src/services/stock/store.js';
-import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, sleep, type OpenStore } from './harness.js';
+import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, type OpenStore } from './harness.js';
 import { describeStockSagaSteps } from './stock-saga.js';
 
 export function describeStockStore(name: string, open: OpenStore<StockStore>): void {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/helm.js';
+import { waitFor } from '../../src/lib/retry.js';
 
 const FILES = join(REPO_ROOT, 'deploy', 'helm', 'checkout-saga', 'files');
 const REDIS_START = join(FILES, 'redis-start.sh');
@@ -215,12 +216,14 @@ function freePort(): Promise<number> {
 
 /** Polls `redis-cli ARGS` until it answers (bounded), returning its output. */
 async function cli(args: string[]): Promise<string> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  let output = '';
+  const answered = await waitFor(() => {
     const result = spawnSync('redis-cli', args, { encoding: 'utf8' });
-    if (result.status === 0 && !result.stdout.startsWith('Could not connect')) return result.stdout.trim();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`redis-cli ${args.join(' ')} never answered`);
+    output = result.stdout.trim();
+    return result.status === 0 && !result.stdout.startsWith('Could not connect');
+  }, 10_000);
+  if (!answered) throw new Error(`redis-cli ${args.join(' ')} never answered`);
+  return output;
 }
 
 describe('generated files on the real Redis', () => {

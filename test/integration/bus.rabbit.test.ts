@@ -3,6 +3,7 @@
  * end). Connection failures are made with a TCP proxy between a bus and the broker: dropping
  * its sockets is a lost connection, closing its listener an unreachable broker.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +46,7 @@ async function until<T>(
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }
 
@@ -261,7 +262,7 @@ describe('RabbitMQ bus: durability and redelivery', () => {
     await until(() => (entered ? true : undefined), 'the handler');
     let closed = false;
     const closing = bus.close().then(() => (closed = true));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     expect(closed).toBe(false);
     release();
     await closing;
@@ -321,7 +322,7 @@ describe('RabbitMQ bus: expiry and poison messages', () => {
     channel.sendToQueue(queue, Buffer.from(JSON.stringify(extraField)), withReply);
     const noReplyTo = JSON.stringify([{ command: reserve('y'), expiresAt: Date.now() + 30_000 }]);
     channel.sendToQueue(queue, Buffer.from(noReplyTo));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     const bus = await newBus();
     await bus.serve('stock', answerAll);
     const dead: GetMessage[] = [];
@@ -389,7 +390,7 @@ describe('RabbitMQ bus: connection loss', () => {
     const client = await newBus({ url: proxy.url });
     await proxy.stop();
     const reply = client.request('stock', reserve('queued'), 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     await proxy.start();
     expect(await reply).toEqual(OK);
   });

@@ -5,6 +5,7 @@
  * Uses the machine's Redis at REDIS_URL where a plain server does, private redis-server and
  * Sentinel processes (stopped by PID) where replicas or Sentinel are needed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
@@ -17,7 +18,7 @@ import { connectRedis, createDurability, deleteByPrefix, DurabilityLostError } f
 import { paymentKeys } from '../../src/services/payment/keys.js';
 import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
 import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
-import { redisProcesses, replyEatingProxy, sleep, stop, testRedisUrl } from '../support/redis.js';
+import { redisProcesses, replyEatingProxy, stop, testRedisUrl } from '../support/redis.js';
 
 const ROOT = `t:${randomUUID()}:`;
 const processes = redisProcesses();

@@ -3,6 +3,7 @@
  * unique key prefix deleted afterwards) over real HTTP: the same contract, bad-input and
  * consistency suites as `npm start`, plus a checkout that must freeze its order.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBus } from '../../src/bus/local.js';
@@ -80,7 +81,7 @@ describe('checkout in progress (redis stores)', () => {
 
     stockDelayMs = 300;
     const checkout = api.post(`/orders/checkout/${orderId}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     // The price query is a stock command too: let it through at once.
     stockDelayMs = 0;
     const during = await api.post(`/orders/addItem/${orderId}/${itemId}/1`);

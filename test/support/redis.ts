@@ -10,10 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/lib/config.js';
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { waitFor } from '../../src/lib/retry.js';
 
 export async function answers(url: string): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -56,10 +53,7 @@ export function redisProcesses() {
     const child = spawn('redis-server', await args(dir, port), { stdio: 'ignore' });
     children.push(child);
     const url = `redis://127.0.0.1:${port}`;
-    for (let attempt = 0; attempt < 100; attempt++) {
-      if (await answers(url)) return { url, port, child };
-      await sleep(50);
-    }
+    if (await waitFor(() => answers(url), 5000, 50)) return { url, port, child };
     throw new Error(`redis-server on ${port} did not start`);
   }
 

@@ -4,8 +4,8 @@
  * suites as `npm start`, then a service replica SIGKILLed in the middle of 1000 concurrent
  * checkouts — no client sees a 5xx, every saga finishes, nothing is lost or invented.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../../src/lib/time.js';
 import { createClient } from '../support/client.js';
 import { startCluster, type TestCluster } from '../support/cluster.js';
 import { conservationProblem } from '../support/conservation.js';

@@ -14,7 +14,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpStatus, probe } from '../../src/cluster/health.js';
 import { gatewayConf, renderTemplate } from '../../src/cluster/nginx-conf.js';
-import { groupMembers, isAlive, waitFor } from '../../src/cluster/processes.js';
+import { groupMembers, isAlive } from '../../src/cluster/processes.js';
+import { waitFor } from '../../src/lib/retry.js';
 import { sentinelConf } from '../../src/cluster/redis-conf.js';
 import { redisCall, redisInfo, sentinelMasterPort, useRedisAuth } from '../../src/cluster/redis-probe.js';
 import {

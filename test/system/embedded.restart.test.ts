@@ -3,11 +3,11 @@
  * the same data: the sweeper finishes every saga the dead process left, nothing is lost or
  * invented, and every checkout answered 200 before the kill stays paid.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sleep } from '../../src/lib/time.js';
 import { createClient } from '../support/client.js';
 import { conservationProblem } from '../support/conservation.js';
 import { startEmbedded, type Running } from '../support/embedded.js';

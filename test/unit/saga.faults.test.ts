@@ -3,12 +3,12 @@
  * of every message, and an orchestrator that dies between any two of its steps while another
  * replica sweeps. Whatever happens, ARCHITECTURE §2 holds and every saga finishes.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createLocalBus } from '../../src/bus/local.js';
 import { silentLog } from '../../src/lib/log.js';
 import type { Outcome } from '../../src/lib/outcome.js';
-import { sleep } from '../../src/lib/time.js';
 import { paymentCommands } from '../../src/services/payment/commands.js';
 import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
 import { startSweeper } from '../../src/services/order/recovery.js';

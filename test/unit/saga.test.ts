@@ -2,12 +2,12 @@
  * The saga's decisive moments, one at a time: the deadline, joining across replicas, and a
  * stalled owner fenced off by the replica that took its saga over.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Commands, Participant } from '../../src/bus/bus.js';
 import { createLocalBus, type DeliveryFaults } from '../../src/bus/local.js';
 import { silentLog } from '../../src/lib/log.js';
 import { OK, refused } from '../../src/lib/outcome.js';
-import { sleep } from '../../src/lib/time.js';
 import { paymentCommands } from '../../src/services/payment/commands.js';
 import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
 import { startSweeper } from '../../src/services/order/recovery.js';

@@ -2,6 +2,7 @@
  * The embedded SQLite stores: the shared conformance suites on private in-memory databases,
  * plus what only a file-backed store can show (data survives a restart, expired rows go).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import { openDatabase } from '../../src/lib/sqlite.js';
 import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
 import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
 import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
-import { LONG_TTL_MS, PAST_SHORT_TTL_MS, SHORT_TTL_MS, sleep } from '../conformance/harness.js';
+import { LONG_TTL_MS, PAST_SHORT_TTL_MS, SHORT_TTL_MS } from '../conformance/harness.js';
 import { describeOrderStore } from '../conformance/order.js';
 import { startCheckout } from '../conformance/order-saga.js';
 import { describePaymentStore } from '../conformance/payment.js';

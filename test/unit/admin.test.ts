@@ -9,7 +9,7 @@ import type { Commands, Participant } from '../../src/bus/bus.js';
 import { createLocalBus } from '../../src/bus/local.js';
 import { loadConfig } from '../../src/lib/config.js';
 import { silentLog } from '../../src/lib/log.js';
-import { sleep } from '../../src/lib/time.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ownerLine } from '../../src/services/order/journal.js';
 import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
 import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';

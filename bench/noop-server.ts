@@ -1,5 +1,5 @@
 /**
- * The ceiling (ARCHITECTURE §8): the same Fastify shell as every service (src/lib/http.ts),
+ * The ceiling (docs/performance.md, Method): the same Fastify shell as every service (src/lib/http.ts),
  * with the same checkout route and its schema-checked path, but a handler that does nothing.
  * What the benchmark reaches against it is the best any design can do on this machine.
  *

@@ -1,5 +1,5 @@
 /**
- * The benchmark's scenarios (issue 7, ARCHITECTURE §8), run in one sequence against one
+ * The benchmark's scenarios (issue 7; docs/performance.md, Method), run in one sequence against one
  * started target so every ratio compares figures of the same run:
  *
  *   ceiling -> public stress mix (timed batch_init of 100k of each, then random checkouts)

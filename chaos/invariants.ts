@@ -1,5 +1,5 @@
 /**
- * ARCHITECTURE §2 judged from outside: a ledger (what was sent and answered) against a
+ * The invariants (docs/architecture.md) judged from outside: a ledger (what was sent and answered) against a
  * snapshot (the state read afterwards). Pure, so it can be tested on hand-made cases.
  *
  * - Conservation, per item and per user: initial + certain adds − certain removals − what

@@ -29,5 +29,5 @@ onShutdown(log, [() => system.close()]);
 await system.app.listen({ port: config.port, host: config.host });
 const address = system.app.server.address();
 const port = typeof address === 'object' && address !== null ? address.port : config.port;
-// The one line scripts wait for (ARCHITECTURE §6); stdout, not the JSON log.
+// The one line scripts wait for (docs/architecture.md, Run modes); stdout, not the JSON log.
 process.stdout.write(`ready http://127.0.0.1:${port}\n`);

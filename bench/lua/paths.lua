@@ -7,7 +7,7 @@
 --                   the report can tell whether a "fresh orders" run stayed fresh
 --             rand: ids drawn uniformly from LO .. LO+COUNT-1
 -- done() prints one line "BENCH_JSON {...}" with the summary, latency percentiles (µs) and
--- responses by status class, which bench/wrk.ts parses.
+-- responses by status class, which bench/load.ts parses.
 
 local threads = {}
 

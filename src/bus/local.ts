@@ -64,7 +64,7 @@ export function createLocalBus(options: { commandTtlMs: number; faults?: Deliver
     }
     const batch: Pending<Commands[P]>[] = queues[to].splice(0);
     const now = Date.now();
-    // An expired command is dropped unapplied and unanswered (ARCHITECTURE §3.5).
+    // An expired command is dropped unapplied and unanswered (docs/architecture.md, saga step 6).
     const live = batch.filter((p) => p.envelope.expiresAt > now);
     try {
       if (live.length > 0) {

@@ -1,6 +1,6 @@
 /**
  * The serving half of the RabbitMQ bus: one consumer per participant, one channel per
- * connection. Acknowledgement follows the work (STYLE.md, rabbitmq-client):
+ * connection. Acknowledgement follows the work (docs/architecture.md, Conventions):
  * - ack only after the handler resolved and its reply was published on the same channel
  *   (so the reply leaves before the ack);
  * - the handler threw (infrastructure failure) -> nack with requeue, after a back-off that
@@ -115,7 +115,7 @@ export function createConsumer<P extends Participant>(options: ConsumerOptions<P
       return;
     }
     const now = Date.now();
-    // An expired command is dropped unapplied and unanswered (ARCHITECTURE §3.5).
+    // An expired command is dropped unapplied and unanswered (docs/architecture.md, saga step 6).
     const live = batch.flatMap(({ command, expiresAt }, index) =>
       expiresAt > now ? [{ command, index }] : [],
     );

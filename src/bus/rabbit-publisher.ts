@@ -2,7 +2,7 @@
  * The requesting half of the RabbitMQ bus: natural batching, publisher confirms, direct
  * reply-to and per-request timeouts.
  *
- * Natural batching (ARCHITECTURE §5, RECIPES "What a full saga costs"): commands for a queue
+ * Natural batching (docs/architecture.md, Messaging and Decisions): commands for a queue
  * wait in a lane; the lane is flushed into ONE message at `setImmediate` while fewer than
  * `batchesInFlight` of its messages are unconfirmed, else as soon as one is confirmed. Under
  * load, batches grow with the confirm latency; when idle, a command leaves in the same tick.

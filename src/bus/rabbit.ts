@@ -1,5 +1,5 @@
 /**
- * The RabbitMQ implementation of the Bus (ARCHITECTURE §5), with the semantics of `local.ts`:
+ * The RabbitMQ implementation of the Bus (docs/architecture.md, Messaging), with the semantics of `local.ts`:
  * commands batched naturally into durable quorum queues with publisher confirms, replies by
  * direct reply-to, expired commands dropped unanswered, at-least-once delivery.
  *

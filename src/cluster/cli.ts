@@ -1,6 +1,6 @@
 /**
  * `npm run cluster -- up | down | status | kill NAME | restart NAME`: the distributed system
- * on this machine without Docker (ARCHITECTURE §6). The processes themselves are owned by
+ * on this machine without Docker (docs/architecture.md, Run modes). The processes themselves are owned by
  * supervisor.ts; this CLI talks to them through the cluster directory and PIDs.
  */
 import { loadClusterConfig } from '../lib/config.js';

@@ -1,5 +1,5 @@
 /**
- * A private RabbitMQ node, exactly per RECIPES.md: its own HOME (so its own Erlang cookie) and
+ * A private RabbitMQ node (Debian's rabbitmq-server 3.10): its own HOME (so its own Erlang cookie) and
  * every RABBITMQ_* path overridden, or the node would read the machine's broker files.
  */
 import { randomBytes } from 'node:crypto';
@@ -77,7 +77,7 @@ function portAnswers(port: number): Promise<boolean> {
 
 /**
  * Before a restart: right after a kill -9 the port can still answer briefly, and a stale
- * beam.pid makes the new node's readiness wait on a dead PID (RECIPES.md).
+ * beam.pid makes the new node's readiness wait on a dead PID (seen here after kill -9).
  */
 export async function readyForRestart(dir: string, port: number, timeoutMs = 15_000): Promise<boolean> {
   const refused = await waitFor(async () => !(await portAnswers(port)), timeoutMs, 200);

@@ -1,5 +1,5 @@
 /**
- * Redis and Sentinel configuration files (settings verified in RECIPES.md). Both files must stay
+ * Redis and Sentinel configuration files (settings: docs/architecture.md, Redis). Both files must stay
  * writable: Sentinel rewrites its own file, and it rewrites `replicaof` in an instance's file
  * (CONFIG REWRITE) whenever it reconfigures the instance, so a restarted instance comes back
  * with the role Sentinel last gave it.
@@ -83,7 +83,7 @@ export interface SentinelTiming {
 
 /**
  * Timing (defaults in loadClusterConfig, overridable per run):
- * - down-after 3000 ms: RECIPES measured 1000 ms failing over on any 1 s stall (a long script,
+ * - down-after 3000 ms: 1000 ms was measured failing over on any 1 s stall (a long script,
  *   an fsync stall). On these 2 shared cores a benchmark can starve a Redis for a second, and
  *   a needless failover costs more (a full resync of the old master) than 2 s of extra
  *   detection costs once per real crash. Production setups use 3-5 s; 3 s is the low end

@@ -1,6 +1,6 @@
 /**
- * The only file that reads `process.env` (STYLE.md §11). Every variable is validated here,
- * documented with its default, and listed in the README.
+ * The only file that reads `process.env` (docs/architecture.md, Conventions). Every variable
+ * is validated here, documented with its default, and listed in the README.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -53,7 +53,7 @@ export interface Config {
   amqpPrefetch: number;
   /** Unconfirmed command messages per queue before new commands wait for a publisher confirm. */
   amqpBatchesInFlight: number;
-  /** A command older than this is dropped unapplied; far shorter than recordTtlMs (ARCHITECTURE §3.5). */
+  /** A command older than this is dropped unapplied; far shorter than recordTtlMs (saga step 6, Forget). */
   commandTtlMs: number;
   /** How long participants remember a saga's result or tombstone. */
   recordTtlMs: number;

@@ -1,6 +1,6 @@
 import type { Reason } from './outcome.js';
 
-/** The one table from refusal reasons to HTTP status and message (STYLE.md §10). */
+/** The one table from refusal reasons to HTTP status and message (docs/architecture.md, Conventions). */
 export const HTTP_ERRORS: Readonly<Record<Reason, { status: number; message: string }>> = {
   order_not_found: { status: 404, message: 'order not found' },
   item_not_found: { status: 404, message: 'item not found' },

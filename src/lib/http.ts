@@ -1,6 +1,6 @@
 /**
  * The HTTP shell shared by every process: Fastify with route schemas, JSON errors, and the
- * guarantee that a request's fault is a 4xx and only a bug is a 5xx (ARCHITECTURE §1).
+ * guarantee that a request's fault is a 4xx and only a bug is a 5xx (docs/architecture.md, Invariants).
  */
 import Fastify, {
   LogController,

@@ -1,5 +1,5 @@
 /**
- * Graceful shutdown (STYLE.md §15): on SIGTERM/SIGINT stop accepting, drain in-flight work,
+ * Graceful shutdown (docs/architecture.md): on SIGTERM/SIGINT stop accepting, drain in-flight work,
  * close connections, then exit. A second signal exits at once.
  */
 import type { Log } from './log.js';

@@ -2,7 +2,7 @@ import { pino, type Logger } from 'pino';
 
 export type Log = Logger;
 
-/** JSON logs, one line per event (STYLE.md §12). */
+/** JSON logs, one line per event (docs/architecture.md, Conventions). */
 export function createLog(level: string, name: string): Log {
   return pino({ level, name, base: { pid: process.pid } });
 }

@@ -1,5 +1,5 @@
 /**
- * Expected outcomes are values, not exceptions (STYLE.md §9). Every refusal a client can
+ * Expected outcomes are values, not exceptions (docs/architecture.md). Every refusal a client can
  * cause has a reason here; `errors.ts` maps each to an HTTP status and message.
  */
 export type Reason =

@@ -1,5 +1,5 @@
 /**
- * The one place that builds ioredis clients (STYLE.md §6): a connection per service, shared
+ * The one place that builds ioredis clients (docs/architecture.md, Redis): a connection per service, shared
  * by every request (auto-pipelined) and kept alive through failovers, and the durability
  * barrier (`WAIT`) shared by concurrent writers. The stores' script plumbing is in
  * redis-scripts.ts.
@@ -15,7 +15,7 @@ import { backoff } from './retry.js';
 export type { Redis } from 'ioredis';
 
 /**
- * Options verified on this machine (RECIPES.md). `autoResendUnfulfilledCommands` and the
+ * Options verified on this machine (docs/architecture.md). `autoResendUnfulfilledCommands` and the
  * offline queue re-send a command whose reply a broken connection swallowed: safe only
  * because every mutating script of ours can run twice without effect (see store.redis.ts).
  */
@@ -141,7 +141,7 @@ interface Batch {
 
 /**
  * A durability barrier that coalesces concurrent callers into one `WAIT replicas timeoutMs`
- * per batch: one WAIT per call costs ~80 % of throughput, one per batch ~15 % (RECIPES.md).
+ * per batch: one WAIT per call costs ~80 % of throughput, one per batch ~15 % (measured here).
  *
  * A WAIT covers every earlier write on the same connection. Callers arrive after their script
  * answered, so all callers gathered before the WAIT is sent share it; the batch is sent on the
@@ -221,7 +221,7 @@ const DURABLE_ATTEMPTS = 3;
 
 /**
  * Errors after which a command may or may not have run: the connection went away with it
- * (RECIPES.md). Redis' own replies (script errors, NOREPLICAS, READONLY) are not among them.
+ * (seen in failovers here). Redis' own replies (script errors, NOREPLICAS, READONLY) are not among them.
  */
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

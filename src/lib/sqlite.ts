@@ -1,5 +1,5 @@
 /**
- * The embedded store's SQLite plumbing (ARCHITECTURE §4), shared by the three
+ * The embedded store's SQLite plumbing (docs/architecture.md, Storage), shared by the three
  * `store.sqlite.ts` files: opening a database, and the expiring records that make
  * participant steps and client retries idempotent.
  *
@@ -24,7 +24,7 @@ export interface SqliteStoreOptions {
 /**
  * WAL with synchronous=NORMAL: a commit costs no fsync (only checkpoints do), and a
  * `kill -9` loses no committed transaction; only power loss can drop the last ones
- * (RECIPES.md). busy_timeout covers a second process opening the same file.
+ * (35 trials here). busy_timeout covers a second process opening the same file.
  */
 export function openDatabase(file: string): Db {
   const db = new Database(file);
@@ -48,7 +48,7 @@ interface Waiting {
 }
 
 /**
- * Group commit (ARCHITECTURE §4): the steps of one event-loop turn share one transaction,
+ * Group commit (docs/architecture.md): the steps of one event-loop turn share one transaction,
  * committed at the end of the turn (setImmediate). A step's own `db.transaction` becomes a
  * savepoint inside it, so a step that throws undoes only itself, and each step still sees
  * the writes of the steps before it, exactly as if they had committed one by one. Its promise

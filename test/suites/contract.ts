@@ -1,5 +1,5 @@
 /**
- * The public API contract (ARCHITECTURE §1), over real HTTP against any running target:
+ * The public API contract (README, The API), over real HTTP against any running target:
  * the embedded system, the in-process system on Redis stores, or a cluster behind nginx.
  */
 import { afterAll, describe, expect, it } from 'vitest';

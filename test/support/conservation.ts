@@ -1,6 +1,6 @@
 /**
- * Checks ARCHITECTURE §2 from outside, over the API, for a population made by batch_init
- * (users and items "0".."n-1" with the same starting credit / stock): every unit of credit
+ * Checks the invariants (docs/architecture.md) from outside, over the API, for a population
+ * made by batch_init (users and items "0".."n-1" with the same starting credit / stock): every unit of credit
  * and stock that left is accounted for by exactly the paid orders, and every order that was
  * answered 200 is paid. Answers undefined when all holds, else the first violation.
  */

@@ -1,7 +1,7 @@
 /**
  * The chaos checker's judgement (chaos/invariants.ts) on hand-made ledgers and states: it
- * accepts what ARCHITECTURE §2 allows, including either outcome of an unanswered request,
- * and names each kind of breach.
+ * accepts what the invariants (docs/architecture.md) allow, including either outcome of an
+ * unanswered request, and names each kind of breach.
  */
 import { describe, expect, it } from 'vitest';
 import { evaluate, subsetSums } from '../../chaos/invariants.js';

@@ -1,7 +1,7 @@
 /**
  * The saga under faults (property-based): random drops, duplicates, delays (so reorderings)
  * of every message, and an orchestrator that dies between any two of its steps while another
- * replica sweeps. Whatever happens, ARCHITECTURE §2 holds and every saga finishes.
+ * replica sweeps. Whatever happens, every invariant of docs/architecture.md holds and every saga finishes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';

@@ -1,4 +1,4 @@
-/** Every Redis key of the order service (STYLE.md §8); `prefix` isolates one store instance. */
+/** Every Redis key of the order service (docs/architecture.md); `prefix` isolates one store instance. */
 export interface OrderKeys {
   /** Hash `{user, items, total, paid, saga}`; `saga` is set while a checkout freezes the order. */
   order(orderId: string): string;
@@ -6,7 +6,7 @@ export interface OrderKeys {
   saga(sagaId: string): string;
   /**
    * Sorted set of unfinished sagas scored by lease expiry, for the sweeper. One per store: with
-   * Redis Cluster it would become one per shard (ARCHITECTURE §9).
+   * Redis Cluster it would become one per shard (docs/architecture.md, Beyond one machine).
    */
   leases(): string;
   /** The recorded outcome of one addItem call, so that a resend is not applied twice. */

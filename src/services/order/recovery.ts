@@ -1,5 +1,5 @@
 /**
- * Recovery: how a saga whose driver died still finishes (ARCHITECTURE §3.4). A checkout that
+ * Recovery: how a saga whose driver died still finishes (docs/architecture.md, saga step 5). A checkout that
  * joins a saga driven elsewhere waits for its outcome and takes it over when the owner's lease
  * expires; every replica's sweeper periodically claims the expired sagas nobody waits for, so
  * no saga stays unfinished and nothing stays reserved.

@@ -1,4 +1,4 @@
-/** The order service's public API (ARCHITECTURE §1). */
+/** The order service's public API (README, The API). */
 import { randomInt, randomUUID } from 'node:crypto';
 import {
   AMOUNT,

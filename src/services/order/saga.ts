@@ -1,5 +1,5 @@
 /**
- * The checkout saga (ARCHITECTURE §3), orchestrated by whichever order replica owns it.
+ * The checkout saga (docs/architecture.md), orchestrated by whichever order replica owns it.
  *
  * Start: one atomic store step either answers at once (paid, unknown), joins the running saga
  * of the order, or creates a saga and freezes the order. Act: every participant's action in

@@ -2,7 +2,7 @@
  * What the order service needs from its storage: orders, and the saga records that make
  * checkout recoverable. Two implementations (Redis, SQLite), one conformance suite.
  * Every method is one atomic step; every saga transition checks state and epoch, so an
- * owner that lost its lease cannot write (ARCHITECTURE §3.4).
+ * owner that lost its lease cannot write (docs/architecture.md, saga step 5).
  */
 import type { ItemLine } from '../../lib/items.js';
 import type { Outcome, Reason } from '../../lib/outcome.js';

@@ -1,4 +1,4 @@
-/** Every Redis key of the payment service (STYLE.md §8); `prefix` isolates one store instance. */
+/** Every Redis key of the payment service (docs/architecture.md); `prefix` isolates one store instance. */
 export interface PaymentKeys {
   /** String holding one user's credit (an integer, changed only by INCRBY/DECRBY). */
   user(userId: string): string;

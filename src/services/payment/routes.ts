@@ -1,4 +1,4 @@
-/** The payment service's public API (ARCHITECTURE §1). */
+/** The payment service's public API (README, The API). */
 import { randomUUID } from 'node:crypto';
 import {
   AMOUNT,

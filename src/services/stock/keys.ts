@@ -1,4 +1,4 @@
-/** Every Redis key of the stock service (STYLE.md §8); `prefix` isolates one store instance. */
+/** Every Redis key of the stock service (docs/architecture.md); `prefix` isolates one store instance. */
 export interface StockKeys {
   /** Hash `{stock, price}` of one item. */
   item(itemId: string): string;

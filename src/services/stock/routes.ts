@@ -1,4 +1,4 @@
-/** The stock service's public API (ARCHITECTURE §1). */
+/** The stock service's public API (README, The API). */
 import { randomUUID } from 'node:crypto';
 import {
   AMOUNT,

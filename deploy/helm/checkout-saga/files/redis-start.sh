@@ -16,7 +16,7 @@
 #   REDIS_MIN_REPLICAS  min-replicas-to-write (default 1; 0 when the group has no replica)
 #   REDIS_DATA_DIR      data directory, a persistent volume (default /data)
 #
-# Settings as in src/cluster/redis-conf.ts (verified in RECIPES.md): AOF fsynced every second,
+# Settings as in src/cluster/redis-conf.ts (docs/architecture.md, Redis): AOF fsynced every second,
 # diskless sync, and min-replicas-to-write so that a master cut off from its replicas refuses
 # writes instead of acknowledging ones a failover would drop.
 set -eu

@@ -1,5 +1,5 @@
 --[[
-  Starts the checkout saga of an order, or says why not (ARCHITECTURE §3.1).
+  Starts the checkout saga of an order, or says why not (docs/architecture.md, saga step 1).
 
   Guarantees, in one atomic step:
   - unknown order -> {'not_found'}; paid -> {'paid'};

@@ -1,5 +1,5 @@
 --[[
-  Extends the lease of an unfinished saga for its current owner (ARCHITECTURE §3.4).
+  Extends the lease of an unfinished saga for its current owner (docs/architecture.md, saga step 5).
 
   Guarantees, in one atomic step: only if the saga exists, is RUNNING or ABORTING and its epoch
   equals ARGV[2], the lease becomes ARGV[3] in the saga and in the lease index. Setting the same

@@ -1,5 +1,5 @@
 --[[
-  Claims an unfinished saga whose lease expired (ARCHITECTURE §3.4): epoch + 1, so every write
+  Claims an unfinished saga whose lease expired (docs/architecture.md, saga step 5): epoch + 1, so every write
   of the previous owner is fenced off from now on.
 
   Guarantees, in one atomic step:

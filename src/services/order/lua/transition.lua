@@ -1,5 +1,5 @@
 --[[
-  Compare-and-set of a saga's state at an epoch (ARCHITECTURE §3.3-3.4): an owner fenced off
+  Compare-and-set of a saga's state at an epoch (docs/architecture.md, saga steps 3-5): an owner fenced off
   by a takeover (older epoch) cannot write. The caller checks the transition is one of
   RUNNING->COMMITTED, RUNNING->ABORTING (with a reason), ABORTING->ABORTED.
 

@@ -13,7 +13,7 @@
     ('insufficient_credit'); either the amount is taken and 'applied <order> <user>:<amount>'
     recorded (what refund gives back), or nothing is taken and the refusal recorded. An amount
     of 0 only checks the user.
-  - the records live ARGV[1] ms, far longer than any command (ARCHITECTURE §3.5).
+  - the records live ARGV[1] ms, far longer than any command (docs/architecture.md, saga step 6).
 
   An earlier saga's record and user are found from the prefixes in ARGV, not KEYS: a single
   Redis (with Sentinel), never Redis Cluster, runs these scripts.

@@ -13,7 +13,7 @@
     cover its line ('insufficient_stock'); either all lines are taken and 'applied <order>
     <lines>' recorded (what release gives back), or nothing is taken and the refusal recorded.
     An empty reservation is 'ok' and recorded.
-  - the records live ARGV[1] ms, far longer than any command (ARCHITECTURE §3.5).
+  - the records live ARGV[1] ms, far longer than any command (docs/architecture.md, saga step 6).
 
   An earlier saga's record and items are found from the prefixes in ARGV, not KEYS: a single
   Redis (with Sentinel), never Redis Cluster, runs these scripts.

@@ -2,7 +2,7 @@
  * The benchmark's outputs: the JSON of a run, its Markdown table, and the check against the
  * goals of issue 7 (which a run reports but never enforces: speed depends on the machine).
  */
-import type { ScenarioResult, RunFacts, Settings } from './scenarios.js';
+import type { RunFacts, ScenarioResult, Settings } from './scenarios.js';
 import type { TargetName } from './targets.js';
 
 export interface Goal {
@@ -63,6 +63,21 @@ export function evaluateGoals(
       value: pct(repeat.ratio),
       met: repeat.ratio >= 0.7,
     });
+  const quarter = find('latency-25');
+  if (committed && quarter && committed.cpuUsPerRequest > 0) {
+    const times = Math.round((quarter.cpuUsPerRequest / committed.cpuUsPerRequest) * 10) / 10;
+    goals.push({
+      goal: 'CPU-µs per committed checkout at 25 % of peak <= 2 × at peak',
+      value: `${quarter.cpuUsPerRequest} vs ${committed.cpuUsPerRequest} µs (${times} ×)`,
+      met: times <= 2,
+    });
+  }
+  if (committed && target === 'cluster')
+    goals.push({
+      goal: 'CPU-µs per committed checkout at peak <= 300',
+      value: `${committed.cpuUsPerRequest} µs`,
+      met: committed.cpuUsPerRequest <= 300,
+    });
   const half = find('latency-50');
   if (half) {
     const { p50, p99 } = half.load.latencyMs;
@@ -88,17 +103,75 @@ export function evaluateGoals(
 }
 
 /** order-1 + order-2 -> order, stock-redis-1..3 -> stock-redis: one figure per role. */
-function cpuByRole(processes: Record<string, number>): string {
+function roleTotals(processes: Record<string, number>): Map<string, number> {
   const roles = new Map<string, number>();
   for (const [name, value] of Object.entries(processes)) {
     const role = name === 'load generator' ? 'gen' : name.replace(/-\d+$/, '');
     roles.set(role, (roles.get(role) ?? 0) + value);
   }
-  return [...roles]
+  return roles;
+}
+
+function cpuByRole(processes: Record<string, number>): string {
+  return [...roleTotals(processes)]
     .filter(([, value]) => value >= 1)
     .sort((a, b) => b[1] - a[1])
     .map(([role, value]) => `${role} ${Math.round(value)}`)
     .join(', ');
+}
+
+/** The committed scenarios: the closed-loop peak, then the open-loop levels below it. */
+const COMMITTED_ROWS: [id: string, label: string][] = [
+  ['committed', 'peak (closed loop)'],
+  ['latency-25', '25 % of peak'],
+  ['latency-50', '50 % of peak'],
+  ['latency-75', '75 % of peak'],
+];
+
+/**
+ * CPU-µs per committed checkout by process group (ARCHITECTURE §8): how much each group pays
+ * for one checkout at the peak and at the open-loop levels below it. The generator is shown
+ * but not in the total, which is the system's cost.
+ */
+export function cpuPerCheckout(scenarios: readonly ScenarioResult[]): {
+  roles: string[];
+  rows: { id: string; label: string; rate: number; total: number; byRole: Record<string, number> }[];
+} {
+  const rows = [];
+  const seen = new Map<string, number>();
+  for (const [id, label] of COMMITTED_ROWS) {
+    const s = scenarios.find((x) => x.id === id);
+    if (s === undefined || s.load.requests === 0) continue;
+    const usPer = (pct: number): number => Math.round(((pct / 100) * s.load.seconds * 1e6) / s.load.requests);
+    const byRole: Record<string, number> = {};
+    for (const [role, pct] of roleTotals(s.cpu.processes)) {
+      byRole[role] = usPer(pct);
+      seen.set(role, Math.max(seen.get(role) ?? 0, byRole[role]));
+    }
+    rows.push({ id, label, rate: s.load.throughput, total: s.cpuUsPerRequest, byRole });
+  }
+  const roles = [...seen]
+    .filter(([role, most]) => role !== 'gen' && most > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([role]) => role);
+  if (seen.has('gen')) roles.push('gen');
+  return { roles, rows };
+}
+
+function cpuPerCheckoutTable(scenarios: readonly ScenarioResult[]): string[] {
+  const { roles, rows } = cpuPerCheckout(scenarios);
+  if (rows.length === 0) return [];
+  return [
+    '',
+    'CPU-µs per committed checkout, by process group (total without the generator):',
+    '',
+    `| load | checkouts/s | total | ${roles.join(' | ')} |`,
+    `|---|---:|---:|${roles.map(() => '---:').join('|')}|`,
+    ...rows.map(
+      (r) =>
+        `| ${r.label} | ${r.rate} | ${r.total} | ${roles.map((role) => r.byRole[role] ?? 0).join(' | ')} |`,
+    ),
+  ];
 }
 
 export function markdown(report: Report): string {
@@ -126,6 +199,7 @@ export function markdown(report: Report): string {
         `${s.cpuUsPerRequest} | ${Math.round(s.cpu.others)} |`,
     );
   }
+  lines.push(...cpuPerCheckoutTable(scenarios));
   const { stock, payment, orders } = facts.batchInitMs;
   lines.push(
     '',

@@ -143,10 +143,13 @@ interface Batch {
  * A durability barrier that coalesces concurrent callers into one `WAIT replicas timeoutMs`
  * per batch: one WAIT per call costs ~80 % of throughput, one per batch ~15 % (measured here).
  *
- * A WAIT covers every earlier write on the same connection. Callers arrive after their script
- * answered, so all callers gathered before the WAIT is sent share it; the batch is sent on the
- * next turn of the event loop so a whole chunk of replies joins it. Callers arriving while a
- * WAIT is in flight wait for the next one, sent as soon as the current one returns.
+ * A WAIT covers every earlier write on the same connection, answered or not. Callers join
+ * the open batch just BEFORE they send their write (see `durably`), and the batch's WAIT is
+ * sent at the next `setImmediate`, so every write of the batch precedes it. That immediate
+ * runs before ioredis's own auto-pipeline flush, scheduled by the write that followed: the
+ * WAIT goes out in the same socket write as the scripts, one round trip for both. Under load
+ * ioredis keeps one pipeline in flight and queues the next; each loop turn's WAIT joins the
+ * queued pipeline behind that turn's scripts, so batches grow with Redis's reply time.
  *
  * When WAIT reaches fewer replicas than asked, the barrier logs, counts and resolves anyway:
  * with `min-replicas-to-write` the master already refuses writes when no replica is connected,
@@ -162,7 +165,6 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
   let lost = 0;
   let closes = 0;
   let open: Batch | undefined;
-  let inFlight = false;
   if (replicas > 0) redis.on('close', () => (closes += 1));
 
   const settle = (batch: Batch, reached: number, startedAt: number): void => {
@@ -183,20 +185,14 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
     const batch = open;
     open = undefined;
     if (batch === undefined) return;
-    inFlight = true;
     waits += 1;
     const startedAt = performance.now();
     redis.wait(replicas, timeoutMs).then(
       (reached) => settle(batch, reached, startedAt),
-      (error: unknown) => batch.reject(error),
+      // A WAIT that shared its pipeline with the writes fails with them when the connection
+      // drops, instead of being re-sent: the same loss, counted the same way.
+      (error: unknown) => (closes !== batch.closes ? settle(batch, 0, startedAt) : batch.reject(error)),
     );
-    // Both branches above settle the batch; start the next one only after that.
-    void batch.promise
-      .catch(() => undefined)
-      .then(() => {
-        inFlight = false;
-        flush();
-      });
   };
 
   const durable = (): Promise<void> => {
@@ -209,7 +205,7 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
         reject = rej;
       });
       open = { promise, resolve, reject, closes };
-      if (!inFlight) setImmediate(flush);
+      setImmediate(flush);
     }
     return open.promise;
   };
@@ -234,7 +230,8 @@ export function isConnectionError(error: unknown): boolean {
 }
 
 /**
- * Runs `write`, then the durability barrier. If the barrier fails (the connection broke before
+ * Runs `write` under the durability barrier (joined first, so its WAIT follows the write in
+ * the same round trip). If the barrier fails (the connection broke before
  * WAIT confirmed, or WAIT itself failed) or the write failed with a connection error, runs the
  * very same write again (same op id / call id / saga id, so it applies at most once: a re-run
  * finds the record of the first run unless that was lost with its master) and waits again.
@@ -247,6 +244,11 @@ export async function durably<T>(
   wrote: (result: T) => boolean = () => true,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    // Join the barrier BEFORE writing: its WAIT then leaves in the same auto-pipelined socket
+    // write as the script, right behind it (a WAIT covers the earlier writes of its
+    // connection, sent or answered), so a durable step costs one round trip to Redis, not two.
+    const barrier = durable();
+    barrier.catch(() => undefined); // awaited below unless the write fails or changed nothing
     let result: T;
     try {
       result = await write();
@@ -258,7 +260,7 @@ export async function durably<T>(
     }
     if (!wrote(result)) return result;
     try {
-      await durable();
+      await barrier;
       return result;
     } catch (error) {
       if (attempt >= DURABLE_ATTEMPTS) throw error;

@@ -130,7 +130,13 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
       port: rabbitPort,
       command: RABBITMQ_SERVER,
       args: [],
-      env: rabbitEnv({ dir: rabbitDir, port: rabbitPort, distPort: take(), path }),
+      env: rabbitEnv({
+        dir: rabbitDir,
+        port: rabbitPort,
+        distPort: take(),
+        path,
+        erlFlags: cfg.rabbitErlFlags,
+      }),
       stage: 0,
     }),
   );

@@ -182,6 +182,8 @@ export interface ClusterConfig {
   redisMaxmemory: string;
   /** CLUSTER_READY_TIMEOUT_MS (default 180000): how long `up` waits for every component. */
   readyTimeoutMs: number;
+  /** RABBITMQ_ERL_FLAGS (default rabbitmq-node.ts ERL_VM_FLAGS): the broker's Erlang VM flags. */
+  rabbitErlFlags: string | undefined;
   /** PATH, handed to every child so it finds redis-server, nginx and erl. */
   path: string;
   /**
@@ -226,6 +228,7 @@ export function loadClusterConfig(env: Env = process.env): ClusterConfig {
     gatewayPort: int(env, 'GATEWAY_PORT', 8000),
     gatewayWorkers,
     gatewayInstances: int(env, 'GATEWAY_INSTANCES', 2, 1),
+    rabbitErlFlags: env['RABBITMQ_ERL_FLAGS'],
     sentinelDownAfterMs: int(env, 'CLUSTER_SENTINEL_DOWN_AFTER_MS', 3000, 100),
     sentinelFailoverTimeoutMs: int(env, 'CLUSTER_SENTINEL_FAILOVER_TIMEOUT_MS', 5000, 1000),
     redisMaxmemory,

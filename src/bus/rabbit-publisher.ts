@@ -15,6 +15,7 @@
  */
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { performance } from 'node:perf_hooks';
+import type { QueueType } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import type { BusMetrics } from '../lib/metrics.js';
 import type { Commands, Envelope, Participant, Reply } from './bus.js';
@@ -62,6 +63,8 @@ export interface PublisherStats {
 
 export interface PublisherOptions {
   queuePrefix: string;
+  /** Quorum queues keep every message on disk anyway; into a classic one they go transient. */
+  queueType: QueueType;
   commandTtlMs: number;
   batchesInFlight: number;
   /** Unique per bus, so correlation ids never collide between processes. */
@@ -86,7 +89,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       p,
       {
         participant: p,
-        queue: commandQueue(options.queuePrefix, p),
+        queue: commandQueue(options.queuePrefix, p, options.queueType),
         waiting: [],
         inFlight: 0,
         scheduled: false,
@@ -158,7 +161,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         target.queue,
         encodeBatch(envelopes),
         {
-          persistent: true,
+          persistent: options.queueType === 'quorum',
           expiration: String(ttl),
           replyTo: DIRECT_REPLY_TO,
           correlationId,

@@ -2,21 +2,28 @@
  * Queues and exchanges of the RabbitMQ bus, declared on every (re)connection so a broker that
  * lost them, or a fresh one, is usable at once. Declarations are idempotent.
  *
- * - `${prefix}${participant}.commands`: durable quorum queue per participant (replicated,
- *   survives a broker crash once confirmed). `x-delivery-limit` bounds how often a message
- *   that crashes its consumer comes back before it is dead-lettered.
+ * - `${prefix}${participant}.commands`, one per participant, of the configured type:
+ *   - `quorum`: replicated and on disk, survives a broker crash once confirmed;
+ *     `x-delivery-limit` bounds how often a message that crashes its consumer comes back
+ *     before it is dead-lettered.
+ *   - `classic` (named `...commands.classic`, since a queue cannot change type): durable
+ *     declaration, transient messages, nothing written to disk. A broker crash loses the
+ *     commands in it; the saga re-sends every SAGA_ATTEMPT_MS, so that costs a delay, not a
+ *     saga (docs/architecture.md, Messaging). A classic queue has no delivery limit: a command that keeps
+ *     failing its handler comes back (with back-off) until its expiry (COMMAND_TTL_MS).
  * - `${prefix}dead-letter`: a headers exchange and a quorum queue. Only poison messages
  *   (rejected as malformed, or over the delivery limit) are bound into the queue: an expired
  *   command is dead-lettered by the broker too, but it is ordinary (the saga gave up on it
  *   or re-sent it), so the exchange drops it for want of a binding.
  */
 import type { Channel } from 'amqplib';
+import type { QueueType } from '../lib/config.js';
 import type { Participant } from './bus.js';
 
 export const PARTICIPANTS = ['stock', 'payment'] as const satisfies readonly Participant[];
 
-export function commandQueue(prefix: string, participant: Participant): string {
-  return `${prefix}${participant}.commands`;
+export function commandQueue(prefix: string, participant: Participant, type: QueueType): string {
+  return `${prefix}${participant}.commands${type === 'quorum' ? '' : `.${type}`}`;
 }
 
 export function deadLetterQueue(prefix: string): string {
@@ -30,6 +37,7 @@ export async function declareTopology(
   channel: Channel,
   prefix: string,
   deliveryLimit: number,
+  type: QueueType,
 ): Promise<void> {
   const deadLetter = deadLetterQueue(prefix);
   await channel.assertExchange(deadLetter, 'headers', { durable: true });
@@ -42,13 +50,10 @@ export async function declareTopology(
     });
   }
   for (const participant of PARTICIPANTS) {
-    await channel.assertQueue(commandQueue(prefix, participant), {
+    const limit = type === 'quorum' ? { 'x-delivery-limit': deliveryLimit } : {};
+    await channel.assertQueue(commandQueue(prefix, participant, type), {
       durable: true,
-      arguments: {
-        'x-queue-type': 'quorum',
-        'x-dead-letter-exchange': deadLetter,
-        'x-delivery-limit': deliveryLimit,
-      },
+      arguments: { 'x-queue-type': type, 'x-dead-letter-exchange': deadLetter, ...limit },
     });
   }
 }

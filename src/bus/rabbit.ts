@@ -1,6 +1,6 @@
 /**
  * The RabbitMQ implementation of the Bus (docs/architecture.md, Messaging), with the semantics of `local.ts`:
- * commands batched naturally into durable quorum queues with publisher confirms, replies by
+ * commands batched naturally into quorum or classic queues with publisher confirms, replies by
  * direct reply-to, expired commands dropped unanswered, at-least-once delivery.
  *
  * Library: amqplib 2.x. It exposes the protocol as it is (confirm channels, direct reply-to,
@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { connect, type ChannelModel } from 'amqplib';
+import { DEFAULT_QUEUE_TYPE, type QueueType } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import type { BusMetrics } from '../lib/metrics.js';
 import type { Bus, Commands, Handler, Participant, Reply } from './bus.js';
@@ -37,7 +38,9 @@ export interface RabbitBusOptions {
   prefetch?: number;
   /** Unconfirmed batches per command queue before new commands wait for a confirm. Default 4. */
   batchesInFlight?: number;
-  /** Deliveries of one message before the queue dead-letters it. Default 20 (~30 s of back-off). */
+  /** Command queues' type (rabbit-topology.ts). Default DEFAULT_QUEUE_TYPE. */
+  queueType?: QueueType;
+  /** Deliveries of one message before a quorum queue dead-letters it. Default 20 (~30 s of back-off). */
   deliveryLimit?: number;
   /** First back-off before a message whose handler threw is redelivered. Default 50 ms. */
   retryDelayMs?: number;
@@ -68,8 +71,10 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
   const { log, queuePrefix } = options;
   const busId = randomUUID();
   const deliveryLimit = options.deliveryLimit ?? 20;
+  const queueType = options.queueType ?? DEFAULT_QUEUE_TYPE;
   const publisher = createPublisher({
     queuePrefix,
+    queueType,
     commandTtlMs: options.commandTtlMs,
     batchesInFlight: options.batchesInFlight ?? 4,
     busId,
@@ -93,7 +98,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
       const channel = await fresh.createConfirmChannel();
       channel.on('error', (err: unknown) => log.warn({ err: String(err) }, 'publishing channel error'));
       channel.on('close', reconnect(fresh));
-      await declareTopology(channel, queuePrefix, deliveryLimit);
+      await declareTopology(channel, queuePrefix, deliveryLimit, queueType);
       await publisher.attach(channel);
       model = fresh;
       await Promise.all([...consumers.values()].map((consumer) => consumer.attach(fresh, reconnect(fresh))));
@@ -153,7 +158,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
       if (consumers.has(participant)) throw new Error(`already serving ${participant}`);
       const consumer = createConsumer({
         participant,
-        queue: commandQueue(queuePrefix, participant),
+        queue: commandQueue(queuePrefix, participant, queueType),
         handler,
         prefetch: options.prefetch ?? 16,
         retryDelayMs: options.retryDelayMs ?? 50,

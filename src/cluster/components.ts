@@ -168,6 +168,8 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
             REDIS_SENTINEL_USERNAME: 'client',
             REDIS_SENTINEL_PASSWORD: secrets.sentinel.client,
             AMQP_URL: amqpUrl(secrets, rabbitPort),
+            // One broker node: a quorum queue would replicate to nobody, only write to disk.
+            AMQP_QUEUE_TYPE: 'classic',
             INSTANCE_ID: name,
             LOG_LEVEL: 'info',
             DATA_DIR: join(dir, name),

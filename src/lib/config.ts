@@ -5,6 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
+/** RabbitMQ queue type of the command queues (README "Messaging: what a broker crash costs"). */
+export type QueueType = 'classic' | 'quorum';
+export const DEFAULT_QUEUE_TYPE: QueueType = 'quorum';
+
 export interface SagaTiming {
   /** How long an owner's claim on a saga lasts without renewal; after it, any replica takes over. */
   leaseMs: number;
@@ -53,6 +57,8 @@ export interface Config {
   amqpPrefetch: number;
   /** Unconfirmed command messages per queue before new commands wait for a publisher confirm. */
   amqpBatchesInFlight: number;
+  /** AMQP_QUEUE_TYPE: `classic` (transient messages) or `quorum` (replicated, on disk); see README. */
+  amqpQueueType: QueueType;
   /** A command older than this is dropped unapplied; far shorter than recordTtlMs (saga step 6, Forget). */
   commandTtlMs: number;
   /** How long participants remember a saga's result or tombstone. */
@@ -83,6 +89,13 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < min) {
     throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function queueType(value: string): QueueType {
+  if (value !== 'classic' && value !== 'quorum') {
+    throw new Error(`AMQP_QUEUE_TYPE must be classic or quorum, got ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -142,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
     amqpQueuePrefix: str(env, 'AMQP_QUEUE_PREFIX', 'checkout.'),
     amqpPrefetch: int(env, 'AMQP_PREFETCH', 16, 1),
     amqpBatchesInFlight: int(env, 'AMQP_BATCHES_IN_FLIGHT', 4, 1),
+    amqpQueueType: queueType(str(env, 'AMQP_QUEUE_TYPE', DEFAULT_QUEUE_TYPE)),
     commandTtlMs,
     recordTtlMs,
     saga: {

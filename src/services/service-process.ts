@@ -104,6 +104,7 @@ export async function runService(
     commandTtlMs: config.commandTtlMs,
     prefetch: config.amqpPrefetch,
     batchesInFlight: config.amqpBatchesInFlight,
+    queueType: config.amqpQueueType,
     log,
     metrics: metrics.bus,
   });

@@ -10,13 +10,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Handler, PaymentCommand, Reply, StockCommand } from '../../src/bus/bus.js';
 import { createRabbitBus, type RabbitBus, type RabbitBusOptions } from '../../src/bus/rabbit.js';
 import { commandQueue, deadLetterQueue, PARTICIPANTS } from '../../src/bus/rabbit-topology.js';
+import { DEFAULT_QUEUE_TYPE, type QueueType } from '../../src/lib/config.js';
 import { silentLog } from '../../src/lib/log.js';
 import { createTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 const BROKER_PORT = 5672;
 const URL = `amqp://guest:guest@127.0.0.1:${BROKER_PORT}`;
 const PREFIX = `t-${randomUUID()}.`;
-const prefixes = new Set<string>([PREFIX]);
+/** Every prefix a test declared queues under, with their type, to purge and delete them. */
+const prefixes = new Map<string, QueueType>([[PREFIX, DEFAULT_QUEUE_TYPE]]);
+/** The command queue of the shared PREFIX. */
+const queueOf = (participant: 'stock' | 'payment'): string =>
+  commandQueue(PREFIX, participant, DEFAULT_QUEUE_TYPE);
 const OK: Reply = { ok: true };
 
 let admin: ChannelModel;
@@ -77,8 +82,8 @@ async function createProxy(): Promise<TcpProxy & { url: string }> {
   return Object.assign(proxy, { url: `amqp://guest:guest@127.0.0.1:${proxy.port}` });
 }
 
-async function purge(prefix: string): Promise<void> {
-  for (const participant of PARTICIPANTS) await channel.purgeQueue(commandQueue(prefix, participant));
+async function purge(prefix: string, type: QueueType): Promise<void> {
+  for (const participant of PARTICIPANTS) await channel.purgeQueue(commandQueue(prefix, participant, type));
   await channel.purgeQueue(deadLetterQueue(prefix));
 }
 
@@ -92,12 +97,13 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(buses.splice(0).map((bus) => bus.close()));
   await Promise.all(proxies.splice(0).map((proxy) => proxy.stop()));
-  for (const prefix of prefixes) await purge(prefix);
+  for (const [prefix, type] of prefixes) await purge(prefix, type);
 });
 
 afterAll(async () => {
-  for (const prefix of prefixes) {
-    for (const participant of PARTICIPANTS) await channel.deleteQueue(commandQueue(prefix, participant));
+  for (const [prefix, type] of prefixes) {
+    for (const participant of PARTICIPANTS)
+      await channel.deleteQueue(commandQueue(prefix, participant, type));
     await channel.deleteQueue(deadLetterQueue(prefix));
     await channel.deleteExchange(deadLetterQueue(prefix));
   }
@@ -211,7 +217,7 @@ describe('RabbitMQ bus: durability and redelivery', () => {
     await until(() => (publisher.stats().batchesConfirmed === 1 ? true : undefined), 'the confirm');
     await publisher.close();
     expect(await unanswered).toBeUndefined();
-    const { messageCount } = await channel.checkQueue(commandQueue(PREFIX, 'stock'));
+    const { messageCount } = await channel.checkQueue(queueOf('stock'));
     expect(messageCount).toBe(1);
 
     const seen: string[] = [];
@@ -267,7 +273,29 @@ describe('RabbitMQ bus: durability and redelivery', () => {
     release();
     await closing;
     expect(await reply).toEqual(OK);
-    expect((await channel.checkQueue(commandQueue(PREFIX, 'stock'))).messageCount).toBe(0);
+    expect((await channel.checkQueue(queueOf('stock'))).messageCount).toBe(0);
+  });
+});
+
+describe('RabbitMQ bus: classic queues', () => {
+  it('carries commands as transient messages in a classic queue of its own name', async () => {
+    const prefix = `t-${randomUUID()}.`;
+    prefixes.set(prefix, 'classic');
+    const publisher = await newBus({ queuePrefix: prefix, queueType: 'classic' });
+    const unanswered = publisher.request('stock', reserve('transient'), 10_000);
+    await until(() => (publisher.stats().batchesConfirmed === 1 ? true : undefined), 'the confirm');
+    const queue = commandQueue(prefix, 'stock', 'classic');
+    expect(queue).toBe(`${prefix}stock.commands.classic`);
+    const [message] = await drain(queue);
+    // 1 = transient: the broker keeps it in memory only (README "What a broker crash costs").
+    expect(message?.properties.deliveryMode).toBe(1);
+    await publisher.close();
+    expect(await unanswered).toBeUndefined();
+
+    const requester = await newBus({ queuePrefix: prefix, queueType: 'classic' });
+    const server = await newBus({ queuePrefix: prefix, queueType: 'classic' });
+    await server.serve('stock', answerAll);
+    expect(await requester.request('stock', reserve('classic'), 10_000)).toEqual(OK);
   });
 });
 
@@ -282,7 +310,7 @@ describe('RabbitMQ bus: expiry and poison messages', () => {
       { command: reserve('old'), expiresAt: now - 1000 },
       { command: reserve('new'), expiresAt: now + 30_000 },
     ];
-    channel.sendToQueue(commandQueue(PREFIX, 'stock'), Buffer.from(JSON.stringify(envelopes)), {
+    channel.sendToQueue(queueOf('stock'), Buffer.from(JSON.stringify(envelopes)), {
       replyTo: 'amq.rabbitmq.reply-to',
       correlationId: 'raw-1',
     });
@@ -312,7 +340,7 @@ describe('RabbitMQ bus: expiry and poison messages', () => {
   });
 
   it('dead-letters malformed messages and keeps serving', async () => {
-    const queue = commandQueue(PREFIX, 'stock');
+    const queue = queueOf('stock');
     const withReply = { replyTo: 'amq.rabbitmq.reply-to', correlationId: 'bad' };
     const extraField = [{ command: { ...reserve('x'), extra: 1 }, expiresAt: Date.now() + 30_000 }];
     // Expired by the broker: dead-lettered too, but an expiry is no poison, so it is dropped.
@@ -338,10 +366,10 @@ describe('RabbitMQ bus: expiry and poison messages', () => {
     expect(await drain(deadLetterQueue(PREFIX))).toEqual([]);
   });
 
-  it('dead-letters a message that keeps crashing its handler', async () => {
+  it('dead-letters a message that keeps crashing its handler (quorum queues)', async () => {
     const prefix = `t-${randomUUID()}.`;
-    prefixes.add(prefix);
-    const bus = await newBus({ queuePrefix: prefix, deliveryLimit: 2, retryDelayMs: 5 });
+    prefixes.set(prefix, 'quorum');
+    const bus = await newBus({ queuePrefix: prefix, queueType: 'quorum', deliveryLimit: 2, retryDelayMs: 5 });
     let calls = 0;
     await bus.serve('stock', () => {
       calls += 1;

@@ -11,6 +11,7 @@
  * JavaScript with an overflow check, never in SQL.
  */
 import Database from 'better-sqlite3';
+import { checkpointInBackground } from './sqlite-checkpoints.js';
 import { MAX_AMOUNT, OK, outcomeOf, refused, type Outcome, type Reason } from './outcome.js';
 
 export type Db = Database.Database;
@@ -57,6 +58,8 @@ interface Waiting {
  * turn instead of per step: the commit (WAL write, locks) was most of a checkout's CPU time.
  */
 export function groupCommit(db: Db): GroupCommit {
+  // Commits never stall on a checkpoint: a worker thread runs them (sqlite-checkpoints.ts).
+  const checkpoints = checkpointInBackground(db);
   const begin = db.prepare('BEGIN');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
@@ -79,6 +82,7 @@ export function groupCommit(db: Db): GroupCommit {
       fail(current, error);
       return;
     }
+    checkpoints.afterCommit();
     current.forEach((w) => w.resolve());
   }
 
@@ -104,12 +108,12 @@ export function groupCommit(db: Db): GroupCommit {
         current.push({ resolve: () => resolve(value), reject });
       });
     },
-    close(): Promise<void> {
-      return new Promise((resolve) => {
-        if (batch !== undefined) flush(batch);
-        db.close();
-        resolve();
-      });
+    async close(): Promise<void> {
+      // The worker's connection closes first, so the writer's close (the last connection)
+      // checkpoints what is left and removes the WAL.
+      await checkpoints.close();
+      if (batch !== undefined) flush(batch);
+      db.close();
     },
   };
 }

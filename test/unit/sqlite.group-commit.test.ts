@@ -4,10 +4,10 @@
  * before its data is committed.
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { groupCommit, openDatabase, type Db } from '../../src/lib/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'group-commit-'));
@@ -83,6 +83,31 @@ describe('groupCommit', () => {
     await written;
     const reader = new Database(file, { readonly: true });
     expect(reader.prepare('SELECT v FROM kv WHERE k = ?').pluck().get('x')).toBe(1);
+    reader.close();
+  });
+});
+
+describe('checkpoints in the background', () => {
+  it('never checkpoints on the writer, yet the database file receives the WAL', async () => {
+    const { db, file } = open();
+    const group = groupCommit(db);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    const empty = statSync(file).size;
+    const put = db.prepare<[string, number]>('INSERT INTO kv VALUES (?, ?)');
+    const long = 'k'.repeat(200);
+    for (let turn = 0; turn < 10; turn++) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => group.run(() => put.run(`${long}${turn}.${i}`, i))),
+      );
+    }
+    // In WAL mode only a checkpoint writes the database file itself: here the worker's.
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(empty + 100 * 200), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    await group.close();
+    const reader = new Database(file, { readonly: true });
+    expect(reader.prepare('SELECT count(*) FROM kv').pluck().get()).toBe(1000);
     reader.close();
   });
 });

@@ -129,7 +129,7 @@ const COMMITTED_ROWS: [id: string, label: string][] = [
 ];
 
 /**
- * CPU-µs per committed checkout by process group (ARCHITECTURE §8): how much each group pays
+ * CPU-µs per committed checkout by process group (docs/performance.md): how much each group pays
  * for one checkout at the peak and at the open-loop levels below it. The generator is shown
  * but not in the total, which is the system's cost.
  */

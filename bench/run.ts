@@ -4,7 +4,7 @@
  *
  * Starts the target and its ceiling, runs every scenario (bench/scenarios.ts) with wrk and the
  * open-loop generator over loopback, stops everything it started, and writes
- * `<out>/<timestamp>-<target>.{json,md,png}` plus `latest-<target>.*` copies; `<out>` is
+ * `<out>/<timestamp>-<target>.{json,md,svg}` plus `latest-<target>.*` copies; `<out>` is
  * results/bench (ignored by git). The README shows the curated bench/results/<target>.json:
  * copy a run there and run `npm run docs:tables`. `--quick` runs each scenario for about a
  * second on small data: a smoke test for CI.
@@ -142,10 +142,10 @@ async function main(): Promise<void> {
   const table = markdown(report);
   writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(`${base}.md`, table);
-  writeFileSync(`${base}.png`, latencyPlot(report));
-  for (const ext of ['json', 'md', 'png'])
+  writeFileSync(`${base}.svg`, latencyPlot(report));
+  for (const ext of ['json', 'md', 'svg'])
     copyFileSync(`${base}.${ext}`, join(out, `latest-${targetName}.${ext}`));
-  console.log(`\n${table}\nwritten: ${base}.{json,md,png}`);
+  console.log(`\n${table}\nwritten: ${base}.{json,md,svg}`);
 }
 
 main().then(

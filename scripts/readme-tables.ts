@@ -1,7 +1,7 @@
 /**
  * `npm run docs:tables`: writes the README's benchmark and chaos tables from the curated
  * results (bench/results/<target>.json, chaos/results/latest.json and loss-window.json), between
- * `<!-- tables:NAME -->` and `<!-- /tables:NAME -->`, and renders bench/results/<target>.png.
+ * `<!-- tables:NAME -->` and `<!-- /tables:NAME -->`, and renders bench/results/<target>.svg.
  * A result becomes curated by copying a run from results/ over it; test/unit/readme-tables.test.ts
  * fails while the README shows anything else.
  */
@@ -169,9 +169,9 @@ async function main(): Promise<void> {
   const file = join(root, 'README.md');
   writeFileSync(file, await renderReadme(readFileSync(file, 'utf8'), curated, file));
   for (const target of BENCH_TARGETS) {
-    writeFileSync(join(root, 'bench/results', `${target}.png`), latencyPlot(curated.bench[target]));
+    writeFileSync(join(root, 'bench/results', `${target}.svg`), latencyPlot(curated.bench[target]));
   }
-  console.log('README.md tables and bench/results/*.png written from the curated results');
+  console.log('README.md tables and bench/results/*.svg written from the curated results');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();

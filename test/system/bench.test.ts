@@ -8,11 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCpu, GENERATOR } from '../../bench/cpu.js';
 import { summarise } from '../../bench/load.js';
-import { lineChart } from '../../bench/plot.js';
 import type { Report } from '../../bench/report.js';
 
 const run = promisify(execFile);
@@ -24,33 +22,6 @@ describe('bench helpers', () => {
     const result = summarise({ latenciesMs: latencies, seconds: 2, status, errors: 0 });
     expect(result.latencyMs).toEqual({ p50: 50, p90: 90, p99: 99, max: 100 });
     expect(result.throughput).toBe(50);
-  });
-
-  it('lineChart encodes a PNG whose pixels inflate to the stated size', () => {
-    const png = lineChart({
-      title: 'test',
-      xLabel: 'x',
-      yLabel: 'y',
-      series: [
-        {
-          label: 'p50',
-          color: [255, 0, 0],
-          points: [
-            { x: 1, y: 1 },
-            { x: 2, y: 3 },
-          ],
-        },
-      ],
-    });
-    expect(png.subarray(0, 8)).toEqual(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
-    const width = png.readUInt32BE(16);
-    const height = png.readUInt32BE(20);
-    const idatLength = png.readUInt32BE(33);
-    expect(png.toString('latin1', 37, 41)).toBe('IDAT');
-    const raw = inflateSync(png.subarray(41, 41 + idatLength));
-    expect(raw.length).toBe((width * 4 + 1) * height);
-    // Some pixel is the series' pure red.
-    expect(raw.indexOf(Buffer.from([255, 0, 0, 255]))).toBeGreaterThan(0);
   });
 
   it('startCpu charges a busy process and a reaped generator child', async () => {
@@ -82,10 +53,12 @@ describe('npm run bench -- --quick (embedded)', () => {
   }, 200_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('writes the JSON, the Markdown table and the PNG plot', () => {
+  it('writes the JSON, the Markdown table and the SVG plot', () => {
     expect(stdout).toContain('written:');
     expect(readFileSync(join(out, 'latest-embedded.md'), 'utf8')).toContain('| committed checkouts');
-    expect(readFileSync(join(out, 'latest-embedded.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(readFileSync(join(out, 'latest-embedded.svg'), 'utf8')).toMatch(
+      /^<svg [^>]*>[\s\S]*<polyline [\s\S]*<\/svg>\n$/,
+    );
     expect(report.meta.target).toBe('embedded');
     expect(report.meta.loadBefore).toHaveLength(3);
   });

@@ -49,6 +49,11 @@ export interface Config {
     /** Replicas a mutation must reach (Redis WAIT) before it is acknowledged; 0 turns WAIT off. */
     waitReplicas: number;
     waitTimeoutMs: number;
+    /**
+     * How long a write waits (re-sending WAIT) for its replicas before it is refused with 503
+     * instead of acknowledged.
+     */
+    waitMaxMs: number;
   };
   amqpUrl: string;
   /** Prepended to every queue name, so several systems (or test runs) can share one broker. */
@@ -150,6 +155,7 @@ export function loadConfig(env: Env = process.env): Config {
       prefix: env['REDIS_PREFIX'] || undefined,
       waitReplicas: int(env, 'REDIS_WAIT_REPLICAS', 0),
       waitTimeoutMs: int(env, 'REDIS_WAIT_TIMEOUT_MS', 1000, 1),
+      waitMaxMs: int(env, 'REDIS_WAIT_MAX_MS', 5000, 1),
     },
     amqpUrl: str(env, 'AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'),
     amqpQueuePrefix: str(env, 'AMQP_QUEUE_PREFIX', 'checkout.'),
@@ -202,8 +208,8 @@ export interface ClusterConfig {
   path: string;
   /**
    * Variables passed through to every service process: all `SAGA_*`, plus COMMAND_TTL_MS,
-   * RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS, LOG_LEVEL, ORDER_MAX_LINES, ORDER_MAX_QUANTITY and
-   * ADMIN_TOKEN when set.
+   * RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS, REDIS_WAIT_MAX_MS, LOG_LEVEL, ORDER_MAX_LINES,
+   * ORDER_MAX_QUANTITY and ADMIN_TOKEN when set.
    */
   serviceEnv: Record<string, string>;
 }
@@ -212,6 +218,7 @@ const CLUSTER_PASS_THROUGH = [
   'COMMAND_TTL_MS',
   'RECORD_TTL_MS',
   'REDIS_WAIT_TIMEOUT_MS',
+  'REDIS_WAIT_MAX_MS',
   'LOG_LEVEL',
   'ORDER_MAX_LINES',
   'ORDER_MAX_QUANTITY',

@@ -9,7 +9,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyError,
 } from 'fastify';
-import { HTTP_ERRORS } from './errors.js';
+import { HTTP_ERRORS, unavailableOf } from './errors.js';
 import type { Log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { addOpenApi } from './openapi.js';
@@ -113,6 +113,15 @@ export async function buildHttp(log: Log, metrics: Metrics = createMetrics()): P
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message });
+    // A dependency that stayed unavailable past its bounded wait: not a bug, try again later.
+    const unavailable = unavailableOf(error);
+    if (unavailable !== undefined) {
+      request.log.warn({ err: error, url: request.url }, 'dependency unavailable; answered 503');
+      return reply
+        .code(503)
+        .header('retry-after', String(unavailable.retryAfterS))
+        .send({ error: unavailable.message });
+    }
     request.log.error({ err: error, url: request.url }, 'request failed');
     return reply.code(500).send({ error: 'internal error' });
   });

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
+import { isConnectionError, Unavailable } from './errors.js';
 import type { Config } from './config.js';
 import type { Log } from './log.js';
 import type { RedisMetrics } from './metrics.js';
@@ -103,7 +104,8 @@ export async function closeRedis(redis: Redis): Promise<void> {
 export interface Durability {
   /**
    * Resolves once every write this connection made before the call reached the replicas.
-   * Rejects with DurabilityLostError when the connection broke meanwhile: write again.
+   * Rejects with DurabilityLostError when the connection broke meanwhile (write again), and
+   * with DurabilityTimeoutError when the replicas did not confirm within `maxWaitMs`.
    */
   (): Promise<void>;
   /** Counters for metrics: WAITs sent, those short of replicas, batches lost to a reconnect. */
@@ -113,7 +115,10 @@ export interface Durability {
 export interface DurabilityOptions {
   /** Replicas each write must reach; 0 turns the barrier off (no WAIT is ever sent). */
   replicas: number;
+  /** Timeout of one WAIT. */
   timeoutMs: number;
+  /** How long a batch keeps re-sending WAIT while replicas fall short; default `timeoutMs`. */
+  maxWaitMs?: number;
   log: Log;
   /** Observes each WAIT's latency. */
   metrics?: RedisMetrics;
@@ -124,10 +129,23 @@ export interface DurabilityOptions {
  * says nothing about the write, which may be lost with a failed master. Writes are idempotent,
  * so the answer is to run the write again and wait again (see `durably`).
  */
-export class DurabilityLostError extends Error {
+export class DurabilityLostError extends Unavailable {
   constructor() {
-    super('connection to Redis broke before WAIT confirmed the writes');
+    super('connection to the store broke before its replicas confirmed the write', 1);
     this.name = 'DurabilityLostError';
+  }
+}
+
+/**
+ * The replicas did not confirm a write within the barrier's `maxWaitMs`. The write is on the
+ * master and may yet reach a replica, or be lost with the master: it is not acknowledged.
+ * A client sends it again (with the same Idempotency-Key it applies at most once); a
+ * participant does not reply, so the saga re-sends the command.
+ */
+export class DurabilityTimeoutError extends Unavailable {
+  constructor(maxWaitMs: number) {
+    super(`store replicas did not confirm the write within ${maxWaitMs} ms`, 2);
+    this.name = 'DurabilityTimeoutError';
   }
 }
 
@@ -137,6 +155,8 @@ interface Batch {
   reject: (error: unknown) => void;
   /** Connection closes seen when the batch opened: its writes were made on that connection. */
   closes: number;
+  /** When its first WAIT was sent (performance.now()): re-WAITs stop `maxWaitMs` after it. */
+  sentAt: number;
 }
 
 /**
@@ -151,15 +171,20 @@ interface Batch {
  * ioredis keeps one pipeline in flight and queues the next; each loop turn's WAIT joins the
  * queued pipeline behind that turn's scripts, so batches grow with Redis's reply time.
  *
- * When WAIT reaches fewer replicas than asked, the barrier logs, counts and resolves anyway:
- * with `min-replicas-to-write` the master already refuses writes when no replica is connected,
- * so a shortfall means a replica is slow or just failing over; the write is on the master (and
- * its AOF), and answering 5xx for a write that did happen would be worse than acknowledging it.
- * A connection that closed after the batch opened is different: the WAIT proves nothing, so
- * the batch rejects with DurabilityLostError and its callers write again.
+ * No write is acknowledged before a replica has it. When WAIT reaches fewer replicas than
+ * asked, the barrier logs, counts and sends WAIT again (covering the same writes and any
+ * later ones of the connection), until the replicas confirm or `maxWaitMs` after the first
+ * WAIT: then the batch rejects with DurabilityTimeoutError (HTTP 503 with Retry-After; a
+ * participant does not reply and the saga re-sends). Acknowledging a write only the master
+ * holds would lose it with that master: an acknowledged add_funds gone, or a checkout's
+ * record gone while its charge stays (issue 11.1).
+ * A connection that closed after the batch opened is different: the WAIT proves nothing (the
+ * master may have failed over), so the batch rejects with DurabilityLostError and `durably`
+ * runs its writes again on the new master.
  */
 export function createDurability(redis: Redis, options: DurabilityOptions): Durability {
   const { replicas, timeoutMs, log, metrics } = options;
+  const maxWaitMs = options.maxWaitMs ?? timeoutMs;
   let waits = 0;
   let shortfalls = 0;
   let lost = 0;
@@ -174,25 +199,38 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
       batch.reject(new DurabilityLostError());
       return;
     }
-    if (reached < replicas) {
-      shortfalls += 1;
-      log.warn({ reached, replicas, timeoutMs }, 'redis WAIT reached fewer replicas than asked');
+    if (reached >= replicas) {
+      batch.resolve();
+      return;
     }
-    batch.resolve();
+    shortfalls += 1;
+    const left = batch.sentAt + maxWaitMs - performance.now();
+    log.warn({ reached, replicas, timeoutMs, left_ms: Math.round(left) }, 'redis WAIT fell short');
+    if (left <= 0) {
+      batch.reject(new DurabilityTimeoutError(maxWaitMs));
+      return;
+    }
+    send(batch, Math.max(1, Math.min(timeoutMs, Math.ceil(left))));
+  };
+
+  /** One WAIT for the batch's writes; a shortfall sends the next one (see `settle`). */
+  const send = (batch: Batch, waitMs: number): void => {
+    waits += 1;
+    const startedAt = performance.now();
+    redis.wait(replicas, waitMs).then(
+      (reached) => settle(batch, reached, startedAt),
+      // A WAIT that shared its pipeline with the writes fails with them when the connection
+      // drops, instead of being re-sent: the same loss, counted the same way.
+      (error: unknown) => (closes !== batch.closes ? settle(batch, 0, startedAt) : batch.reject(error)),
+    );
   };
 
   const flush = (): void => {
     const batch = open;
     open = undefined;
     if (batch === undefined) return;
-    waits += 1;
-    const startedAt = performance.now();
-    redis.wait(replicas, timeoutMs).then(
-      (reached) => settle(batch, reached, startedAt),
-      // A WAIT that shared its pipeline with the writes fails with them when the connection
-      // drops, instead of being re-sent: the same loss, counted the same way.
-      (error: unknown) => (closes !== batch.closes ? settle(batch, 0, startedAt) : batch.reject(error)),
-    );
+    batch.sentAt = performance.now();
+    send(batch, Math.min(timeoutMs, maxWaitMs));
   };
 
   const durable = (): Promise<void> => {
@@ -204,7 +242,7 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
         resolve = res;
         reject = rej;
       });
-      open = { promise, resolve, reject, closes };
+      open = { promise, resolve, reject, closes, sentAt: 0 };
       setImmediate(flush);
     }
     return open.promise;
@@ -216,27 +254,14 @@ export function createDurability(redis: Redis, options: DurabilityOptions): Dura
 const DURABLE_ATTEMPTS = 3;
 
 /**
- * Errors after which a command may or may not have run: the connection went away with it
- * (seen in failovers here). Redis' own replies (script errors, NOREPLICAS, READONLY) are not among them.
- */
-export function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  return (
-    error.name === 'MaxRetriesPerRequestError' ||
-    error.message === 'Connection is closed.' ||
-    error.message.startsWith('Command aborted due to connection close') ||
-    error.message.startsWith("Stream isn't writeable")
-  );
-}
-
-/**
  * Runs `write` under the durability barrier (joined first, so its WAIT follows the write in
  * the same round trip). If the barrier fails (the connection broke before
  * WAIT confirmed, or WAIT itself failed) or the write failed with a connection error, runs the
  * very same write again (same op id / call id / saga id, so it applies at most once: a re-run
- * finds the record of the first run unless that was lost with its master) and waits again.
- * Answers what the last run answered. `wrote(result)` false skips the barrier for answers that
- * changed nothing (a paid order).
+ * finds the record of the first run unless that was lost with its master, and then applies it
+ * on the new master) and waits again. Answers what the last run answered. A barrier that timed
+ * out (DurabilityTimeoutError) is not retried here: it already waited its bound. `wrote(result)`
+ * false skips the barrier for answers that changed nothing (a paid order).
  */
 export async function durably<T>(
   durable: () => Promise<void>,
@@ -263,7 +288,7 @@ export async function durably<T>(
       await barrier;
       return result;
     } catch (error) {
-      if (attempt >= DURABLE_ATTEMPTS) throw error;
+      if (attempt >= DURABLE_ATTEMPTS || error instanceof DurabilityTimeoutError) throw error;
     }
   }
 }

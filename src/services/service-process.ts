@@ -89,6 +89,7 @@ export async function runService(
   const durable = createDurability(redis, {
     replicas: config.redis.waitReplicas,
     timeoutMs: config.redis.waitTimeoutMs,
+    maxWaitMs: config.redis.waitMaxMs,
     log,
     metrics: metrics.redis,
   });

@@ -12,9 +12,16 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/lib/config.js';
+import { unavailableOf } from '../../src/lib/errors.js';
 import { silentLog } from '../../src/lib/log.js';
 import { OK } from '../../src/lib/outcome.js';
-import { connectRedis, createDurability, deleteByPrefix, DurabilityLostError } from '../../src/lib/redis.js';
+import {
+  connectRedis,
+  createDurability,
+  deleteByPrefix,
+  DurabilityLostError,
+  DurabilityTimeoutError,
+} from '../../src/lib/redis.js';
 import { paymentKeys } from '../../src/services/payment/keys.js';
 import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
 import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
@@ -53,6 +60,17 @@ function capturingLog(lines: string[]) {
   return pino({ level: 'warn' }, sink);
 }
 
+/** A private master with one replica, linked. */
+async function replicated() {
+  const master = await processes.server();
+  const replica = await processes.server('--replicaof', '127.0.0.1', String(master.port));
+  const replicaClient = new Redis(replica.url);
+  const linked = async () =>
+    expect(await replicaClient.info('replication')).toContain('master_link_status:up');
+  await vi.waitFor(linked, { timeout: 10_000, interval: 100 });
+  return { master, replica, replicaClient };
+}
+
 describe('durability barrier', () => {
   it('sends no WAIT when no replica is asked for', async () => {
     const redis = client();
@@ -64,13 +82,21 @@ describe('durability barrier', () => {
     redis.disconnect();
   });
 
-  it('logs and counts a shortfall, and still resolves, when no replica answers in time', async () => {
+  it('never resolves short of replicas: re-WAITs, then rejects with DurabilityTimeoutError', async () => {
     const redis = client();
     const lines: string[] = [];
-    const durable = createDurability(redis, { replicas: 1, timeoutMs: 5, log: capturingLog(lines) });
-    await durable();
-    expect(durable.stats()).toEqual({ waits: 1, shortfalls: 1, lost: 0 });
-    expect(lines.join('')).toContain('fewer replicas');
+    await redis.ping();
+    const durable = createDurability(redis, {
+      replicas: 1,
+      timeoutMs: 20,
+      maxWaitMs: 300,
+      log: capturingLog(lines),
+    });
+    await expect(durable()).rejects.toBeInstanceOf(DurabilityTimeoutError);
+    const { waits, shortfalls } = durable.stats();
+    expect(waits).toBeGreaterThan(1);
+    expect(shortfalls).toBe(waits);
+    expect(lines.join('')).toContain('WAIT fell short');
     redis.disconnect();
   });
 
@@ -83,7 +109,9 @@ describe('durability barrier', () => {
     // before their writes.
     await vi.waitFor(() => expect(wait).toHaveBeenCalledTimes(1));
     const second = Array.from({ length: 50 }, () => durable());
-    await Promise.all([...first, ...second]);
+    const settled = await Promise.allSettled([...first, ...second]);
+    // No replica: every caller is refused, none acknowledged.
+    expect(settled.every((result) => result.status === 'rejected')).toBe(true);
     expect(wait).toHaveBeenCalledTimes(2);
     expect(durable.stats()).toEqual({ waits: 2, shortfalls: 2, lost: 0 });
     redis.disconnect();
@@ -106,29 +134,36 @@ describe('durability barrier', () => {
   });
 
   it('runs a write again, applying it once, when the connection broke before its WAIT answered', async () => {
-    const proxy = await replyEatingProxy(url);
+    const { master, replica, replicaClient } = await replicated();
+    const proxy = await replyEatingProxy(master.url);
     const redis = client(proxy.url);
     const wait = vi.spyOn(redis, 'wait');
-    const durable = createDurability(redis, { replicas: 1, timeoutMs: 300, log: silentLog() });
-    const store = createRedisStockStore(redis, { prefix: `${ROOT}stock:`, recordTtlMs: 60_000, durable });
+    const durable = createDurability(redis, {
+      replicas: 1,
+      timeoutMs: 100,
+      maxWaitMs: 60_000,
+      log: silentLog(),
+    });
+    const store = createRedisStockStore(redis, { prefix: 's:', recordTtlMs: 60_000, durable });
     await store.createItem('i', 1);
     wait.mockClear();
+    // The replica stalls: the WAIT after the add falls short, and is sent again and again.
+    replica.child.kill('SIGSTOP');
     const adding = store.add('i', 5);
-    await vi.waitFor(() => expect(wait).toHaveBeenCalledTimes(1));
-    await sleep(50);
+    await vi.waitFor(() => expect(wait.mock.calls.length).toBeGreaterThan(1));
     proxy.breakConnections();
+    replica.child.kill('SIGCONT');
     expect(await adding).toEqual(OK);
     expect(durable.stats()).toMatchObject({ lost: 1 });
     expect(await store.findItem('i')).toEqual({ stock: 5, price: 1 });
+    await vi.waitFor(async () => expect(await replicaClient.hget('s:item:i', 'stock')).toBe('5'));
+    replicaClient.disconnect();
     await store.close();
     await proxy.close();
   });
 
   it('resolves once a write reached a real replica', async () => {
-    const master = await processes.server();
-    const replica = new Redis((await processes.server('--replicaof', '127.0.0.1', String(master.port))).url);
-    const linked = async () => expect(await replica.info('replication')).toContain('master_link_status:up');
-    await vi.waitFor(linked, { timeout: 10_000, interval: 100 });
+    const { master, replicaClient: replica } = await replicated();
     const redis = client(master.url);
     const durable = createDurability(redis, { replicas: 1, timeoutMs: 5_000, log: silentLog() });
     const store = createRedisPaymentStore(redis, { prefix: 'p:', recordTtlMs: 60_000, durable });
@@ -192,8 +227,12 @@ describe('connectRedis through Sentinel', () => {
 
     await stop(master.child, 'SIGKILL');
     // Sentinel promotes the replica; the client follows it and its write lands there. The
-    // new master has no replica, so the barrier logs a shortfall and acknowledges anyway.
-    expect(await store.addFunds('u', 7)).toEqual(OK);
+    // new master has no replica: the write is not acknowledged (a 503 over HTTP).
+    const error: unknown = await store.addFunds('u', 7).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(unavailableOf(error)).toBeDefined();
     expect(await replicaClient.get(paymentKeys('p:').user('u'))).toBe('12');
     expect(await replicaClient.info('replication')).toContain('role:master');
     replicaClient.disconnect();

@@ -7,6 +7,7 @@ import http from 'node:http';
 export interface Response {
   status: number;
   body: unknown;
+  headers: http.IncomingHttpHeaders;
 }
 
 export interface Client {
@@ -40,7 +41,7 @@ export function createClient(baseUrl: string, connections = 128, timeoutMs = 60_
             } catch {
               // Not JSON: the caller sees the text, and a contract test fails on it.
             }
-            resolve({ status: res.statusCode ?? 0, body });
+            resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
           });
           res.on('error', reject);
         },

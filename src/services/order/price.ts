@@ -1,4 +1,5 @@
 /** Looks up an item's current price from the stock service over the bus, for addItem. */
+import { Unavailable } from '../../lib/errors.js';
 import type { Bus } from '../../bus/bus.js';
 import type { SagaTiming } from '../../lib/config.js';
 
@@ -14,6 +15,6 @@ export function priceLookup(bus: Bus, timing: SagaTiming): PriceLookup {
       if (!reply.ok) return undefined;
       if (reply.price !== undefined) return reply.price;
     }
-    throw new Error(`stock did not answer a price query for ${itemId} in ${timing.deadlineMs} ms`);
+    throw new Unavailable(`stock service did not answer a price query in ${timing.deadlineMs} ms`, 2);
   };
 }

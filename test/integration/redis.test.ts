@@ -89,7 +89,8 @@ describe('durability barrier', () => {
     const durable = createDurability(redis, {
       replicas: 1,
       timeoutMs: 20,
-      maxWaitMs: 300,
+      // Ample for a few WAITs of 20 ms even on a loaded machine.
+      maxWaitMs: 2000,
       log: capturingLog(lines),
     });
     await expect(durable()).rejects.toBeInstanceOf(DurabilityTimeoutError);

@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { CLUSTER_PACKAGES, ensurePackages, type Needed } from '../../src/cluster/packages.js';
 import { loadClusterConfig } from '../../src/lib/config.js';
 import { WRK } from '../../bench/load.js';
+import { CHROMIUM } from './browser.js';
 
 const REDIS: readonly Needed[] = CLUSTER_PACKAGES.filter((n) => n.pkg.startsWith('redis-'));
 const NGINX: readonly Needed[] = CLUSTER_PACKAGES.filter((n) => n.pkg === 'nginx');
@@ -16,8 +17,8 @@ const BY_TIER: Record<string, readonly Needed[]> = {
   unit: [],
   // Private redis-server and Sentinel processes where replicas or a failover are needed.
   integration: REDIS,
-  // The cluster, and wrk for the bench smoke run.
-  system: [...CLUSTER_PACKAGES, { binary: WRK, pkg: 'wrk' }],
+  // The cluster, wrk for the bench smoke run, and Chromium for the console's browser test.
+  system: [...CLUSTER_PACKAGES, { binary: WRK, pkg: 'wrk' }, { binary: CHROMIUM, pkg: 'chromium' }],
   // compose config, the gateway's nginx -t, the Redis scripts run for real, shellcheck, and
   // unzip for the helm binary (test/support/helm.ts).
   deploy: [

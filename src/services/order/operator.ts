@@ -13,7 +13,7 @@ import type { SagaTiming } from '../../lib/config.js';
 import type { Log } from '../../lib/log.js';
 import type { Metrics } from '../../lib/metrics.js';
 import type { Outcome } from '../../lib/outcome.js';
-import { ownerLine, transitionLine } from './journal.js';
+import { ownerLine, transitionLine, type StepRecord } from './journal.js';
 import type { OrderStore, Saga, SagaState } from './store.js';
 
 /** Any lease counts as expired for an operator's takeover. */
@@ -38,10 +38,12 @@ export interface OperatorDeps {
   log: Log;
   metrics?: Metrics | undefined;
   drives: { drive(saga: Saga): Promise<Outcome> };
+  /** The steps this replica's drive of a saga has sent so far, if it drives it. */
+  liveSteps(sagaId: string): readonly StepRecord[] | undefined;
 }
 
 export function createOperator(deps: OperatorDeps): Operator {
-  const { store, owner, timing, log, metrics, drives } = deps;
+  const { store, owner, timing, log, metrics, drives, liveSteps } = deps;
 
   /** Drives the saga here in the background: the operator's request answers at once. */
   function driveHere(saga: Saga, action: string): OperatorResult {
@@ -75,7 +77,9 @@ export function createOperator(deps: OperatorDeps): Operator {
       const newest = sagas[0];
       if (newest?.state !== 'RUNNING') return { kind: 'conflict', state: newest?.state };
       const now = Date.now();
-      const journal = ownerLine(owner, now, true) + transitionLine('ABORTING', now, 'operator', []);
+      // The act steps reach the journal if this replica drove them; another owner's are lost.
+      const steps = liveSteps(newest.sagaId) ?? [];
+      const journal = ownerLine(owner, now, true) + transitionLine('ABORTING', now, 'operator', steps);
       const cancel = await store.cancelSaga(newest.sagaId, owner, now + timing.leaseMs, journal);
       if (cancel.kind === 'not_found') return { kind: 'conflict', state: undefined };
       if (cancel.kind === 'not_running') return { kind: 'conflict', state: cancel.state };

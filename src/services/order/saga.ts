@@ -107,7 +107,8 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     closed: () => closed,
   };
   const recovery = createRecovery({ store, owner, timing, log, retryStoreStep, metrics, drives });
-  const operator = createOperator({ store, owner, timing, log, metrics, drives });
+  const liveSteps = (sagaId: string): StepRecord[] | undefined => driving.get(sagaId)?.steps;
+  const operator = createOperator({ store, owner, timing, log, metrics, drives, liveSteps });
   deps.metrics?.saga.readInFlight(() => driving.size);
   deps.metrics?.saga.readStuck(() => store.countStuck(Date.now(), STUCK_SCAN_LIMIT));
 
@@ -298,6 +299,6 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     sweep: () => recovery.sweep(),
     close,
     operator,
-    liveSteps: (sagaId) => driving.get(sagaId)?.steps,
+    liveSteps,
   };
 }

@@ -39,7 +39,7 @@ export interface OperatorDeps {
   metrics?: Metrics | undefined;
   drives: { drive(saga: Saga): Promise<Outcome> };
   /** The steps this replica's drive of a saga has sent so far, if it drives it. */
-  liveSteps(sagaId: string): readonly StepRecord[] | undefined;
+  liveSteps: (sagaId: string) => readonly StepRecord[] | undefined;
 }
 
 export function createOperator(deps: OperatorDeps): Operator {

@@ -9,6 +9,7 @@ import { createLocalBus } from './bus/local.js';
 import { loadConfig } from './lib/config.js';
 import { onShutdown } from './lib/lifecycle.js';
 import { createLog } from './lib/log.js';
+import { startTracing } from './lib/tracing.js';
 import { openSqliteOrderStore } from './services/order/store.sqlite.js';
 import { openSqlitePaymentStore } from './services/payment/store.sqlite.js';
 import { openSqliteStockStore } from './services/stock/store.sqlite.js';
@@ -16,6 +17,7 @@ import { buildAllServices } from './all-services.js';
 
 const config = loadConfig();
 const log = createLog(config.logLevel, 'checkout-saga');
+const tracing = await startTracing(config.tracing, 'checkout-saga');
 mkdirSync(config.dataDir, { recursive: true });
 const options = { recordTtlMs: config.recordTtlMs };
 const stores = {
@@ -25,7 +27,7 @@ const stores = {
 };
 const bus = createLocalBus({ commandTtlMs: config.commandTtlMs });
 const system = await buildAllServices(stores, bus, config, log);
-onShutdown(log, [() => system.close()]);
+onShutdown(log, [() => system.close(), () => tracing.flush()]);
 await system.app.listen({ port: config.port, host: config.host });
 const address = system.app.server.address();
 const port = typeof address === 'object' && address !== null ? address.port : config.port;

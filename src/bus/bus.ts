@@ -39,10 +39,14 @@ export type Participant = keyof Commands;
  */
 export type Reply = { ok: true; price?: number; record?: string } | { ok: false; reason: Reason };
 
-/** A command as it travels: with the time after which it must not be applied any more. */
+/**
+ * A command as it travels: with the time after which it must not be applied any more, and,
+ * when tracing is on, the W3C traceparent of the saga step that sent it.
+ */
 export interface Envelope<C> {
   command: C;
   expiresAt: number;
+  traceparent?: string;
 }
 
 /**
@@ -50,7 +54,22 @@ export interface Envelope<C> {
  * participant pipeline its scripts and pay for one durability barrier (Redis WAIT) per batch.
  * A handler that throws answers none of the batch: the commands are redelivered.
  */
-export type Handler<C> = (commands: readonly C[]) => Promise<Reply[]>;
+export type Handler<C> = (
+  commands: readonly C[],
+  traceparents?: readonly (string | undefined)[],
+) => Promise<Reply[]>;
+
+/** The envelopes' traceparents for a handler, or undefined when none carries one (tracing off). */
+export function traceparentsOf(
+  envelopes: readonly { traceparent?: string | undefined }[],
+): (string | undefined)[] | undefined {
+  return envelopes.some((e) => e.traceparent !== undefined) ? envelopes.map((e) => e.traceparent) : undefined;
+}
+
+/** An envelope for `command`, with the active span's traceparent when tracing is on. */
+export function envelopeOf<C>(command: C, expiresAt: number, traceparent: string | undefined): Envelope<C> {
+  return traceparent === undefined ? { command, expiresAt } : { command, expiresAt, traceparent };
+}
 
 export interface Bus {
   /**

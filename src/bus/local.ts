@@ -3,7 +3,17 @@
  * event-loop turn reach the participant as one batch, like the RabbitMQ bus's natural
  * batching. Tests pass `faults` to drop, duplicate, delay and so reorder deliveries.
  */
-import type { Bus, Commands, Envelope, Handler, Participant, Reply } from './bus.js';
+import { tracer } from '../lib/tracing.js';
+import {
+  envelopeOf,
+  traceparentsOf,
+  type Bus,
+  type Commands,
+  type Envelope,
+  type Handler,
+  type Participant,
+  type Reply,
+} from './bus.js';
 
 /** Decides the fate of each message: one delay (ms) per copy delivered; [] drops it. */
 export interface DeliveryFaults {
@@ -68,7 +78,10 @@ export function createLocalBus(options: { commandTtlMs: number; faults?: Deliver
     const live = batch.filter((p) => p.envelope.expiresAt > now);
     try {
       if (live.length > 0) {
-        const replies = await handler(live.map((p) => p.envelope.command));
+        const replies = await handler(
+          live.map((p) => p.envelope.command),
+          traceparentsOf(live.map((p) => p.envelope)),
+        );
         live.forEach((pending, i) => {
           const reply = replies[i];
           if (reply !== undefined) pending.answer(reply);
@@ -102,7 +115,7 @@ export function createLocalBus(options: { commandTtlMs: number; faults?: Deliver
           resolve(reply);
         }
         const pending: Pending<Commands[P]> = {
-          envelope: { command, expiresAt: Date.now() + options.commandTtlMs },
+          envelope: envelopeOf(command, Date.now() + options.commandTtlMs, tracer().traceparent()),
           answer: (reply) => faults.reply(to, command).forEach((delay) => later(delay, () => settle(reply))),
         };
         faults.command(to, command).forEach((delay) => later(delay, () => enqueue(to, pending)));

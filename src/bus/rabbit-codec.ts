@@ -5,11 +5,15 @@
  * never apply a command it only half understands, so anything unexpected is a poison message.
  */
 import { isReason } from '../lib/outcome.js';
+import { TRACEPARENT } from '../lib/tracing.js';
 import type { Commands, Envelope, Participant, Reply } from './bus.js';
 
 export type Batch<P extends Participant> = Envelope<Commands[P]>[];
 
 type Fields = Record<string, unknown>;
+
+/** With tracing on, each envelope also carries its saga step's W3C traceparent. */
+const TRACED_ENVELOPE = ['command', 'expiresAt', 'traceparent'] as const;
 
 /** Ids come from routes (`[A-Za-z0-9_-]`) or UUIDs; the bound only stops absurd input. */
 const MAX_ID_LENGTH = 256;
@@ -102,8 +106,17 @@ export function decodeBatch<P extends Participant>(participant: P, content: Buff
   if (!Array.isArray(parsed) || parsed.length === 0) return 'not a non-empty array of envelopes';
   const isCommand = COMMAND_CHECKS[participant];
   for (const [index, envelope] of parsed.entries()) {
-    if (!isFields(envelope) || !hasExactly(envelope, ['command', 'expiresAt'])) {
-      return `envelope ${index} is not {command, expiresAt}`;
+    if (
+      !isFields(envelope) ||
+      !(hasExactly(envelope, ['command', 'expiresAt']) || hasExactly(envelope, TRACED_ENVELOPE))
+    ) {
+      return `envelope ${index} is not {command, expiresAt[, traceparent]}`;
+    }
+    if (
+      'traceparent' in envelope &&
+      !(typeof envelope['traceparent'] === 'string' && TRACEPARENT.test(envelope['traceparent']))
+    ) {
+      return `envelope ${index} has a malformed traceparent`;
     }
     if (typeof envelope['expiresAt'] !== 'number' || !Number.isFinite(envelope['expiresAt'])) {
       return `envelope ${index} has no numeric expiresAt`;

@@ -13,7 +13,7 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Log } from '../lib/log.js';
 import { backoff } from '../lib/retry.js';
-import type { Commands, Handler, Participant, Reply } from './bus.js';
+import { traceparentsOf, type Commands, type Handler, type Participant, type Reply } from './bus.js';
 import { decodeBatch, encodeReplies } from './rabbit-codec.js';
 import { DIRECT_REPLY_TO } from './rabbit-publisher.js';
 
@@ -116,8 +116,8 @@ export function createConsumer<P extends Participant>(options: ConsumerOptions<P
     }
     const now = Date.now();
     // An expired command is dropped unapplied and unanswered (docs/architecture.md, saga step 6).
-    const live = batch.flatMap(({ command, expiresAt }, index) =>
-      expiresAt > now ? [{ command, index }] : [],
+    const live = batch.flatMap(({ command, expiresAt, traceparent }, index) =>
+      expiresAt > now ? [{ command, index, traceparent }] : [],
     );
     stats.expiredDropped += batch.length - live.length;
     if (live.length === 0) {
@@ -126,7 +126,10 @@ export function createConsumer<P extends Participant>(options: ConsumerOptions<P
     }
     let replies: Reply[];
     try {
-      replies = await handler(live.map((entry) => entry.command));
+      replies = await handler(
+        live.map((entry) => entry.command),
+        traceparentsOf(live),
+      );
       if (replies.length !== live.length) {
         throw new Error(`handler answered ${replies.length} of ${live.length} commands`);
       }

@@ -18,7 +18,8 @@ import { performance } from 'node:perf_hooks';
 import type { QueueType } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import type { BusMetrics } from '../lib/metrics.js';
-import type { Commands, Envelope, Participant, Reply } from './bus.js';
+import { tracer } from '../lib/tracing.js';
+import { envelopeOf, type Commands, type Envelope, type Participant, type Reply } from './bus.js';
 import { decodeReplies, encodeBatch } from './rabbit-codec.js';
 import { commandQueue, PARTICIPANTS } from './rabbit-topology.js';
 
@@ -228,7 +229,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
           return;
         }
         const request: Request = {
-          envelope: { command, expiresAt: Date.now() + options.commandTtlMs },
+          envelope: envelopeOf(command, Date.now() + options.commandTtlMs, tracer().traceparent()),
           settled: false,
           batches: [],
           settle(reply) {

@@ -22,6 +22,46 @@ export interface SagaTiming {
   retryMaxMs: number;
 }
 
+/**
+ * OpenTelemetry tracing, opt-in by the standard variables: on when OTEL_TRACES_EXPORTER is
+ * `otlp` or `console`, or unset while an OTLP endpoint is given; off when OTEL_SDK_DISABLED is
+ * true or the exporter is `none`. Off, no SDK is even loaded (src/lib/tracing.ts).
+ */
+export interface TracingConfig {
+  exporter: 'otlp' | 'console' | 'none';
+  /** OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces` (OTLP/HTTP). */
+  endpoint: string;
+  /** OTEL_SERVICE_NAME; the process's own name (order, stock, payment, checkout-saga) when unset. */
+  serviceName: string | undefined;
+  /** OTEL_TRACES_SAMPLER_ARG with a `*traceidratio` sampler: the share of new traces kept. */
+  sampleRatio: number;
+}
+
+const TRACE_EXPORTERS: readonly string[] = ['otlp', 'console', 'none'];
+const RATIO_SAMPLERS: readonly string[] = ['traceidratio', 'parentbased_traceidratio'];
+
+function tracingConfig(env: Env): TracingConfig {
+  const disabled = str(env, 'OTEL_SDK_DISABLED', 'false').toLowerCase() === 'true';
+  const tracesEndpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || undefined;
+  const baseEndpoint = env['OTEL_EXPORTER_OTLP_ENDPOINT'] || undefined;
+  const named = env['OTEL_TRACES_EXPORTER'] || undefined;
+  if (named !== undefined && !TRACE_EXPORTERS.includes(named)) {
+    throw new Error(
+      `OTEL_TRACES_EXPORTER must be one of ${TRACE_EXPORTERS.join(', ')}, got ${JSON.stringify(named)}`,
+    );
+  }
+  const chosen = named ?? (tracesEndpoint !== undefined || baseEndpoint !== undefined ? 'otlp' : 'none');
+  const sampler = str(env, 'OTEL_TRACES_SAMPLER', 'parentbased_always_on');
+  const ratio = RATIO_SAMPLERS.includes(sampler) ? Number(str(env, 'OTEL_TRACES_SAMPLER_ARG', '1')) : 1;
+  if (!(ratio >= 0 && ratio <= 1)) throw new Error('OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1');
+  return {
+    exporter: disabled ? 'none' : (chosen as TracingConfig['exporter']),
+    endpoint: tracesEndpoint ?? `${(baseEndpoint ?? 'http://localhost:4318').replace(/\/+$/, '')}/v1/traces`,
+    serviceName: env['OTEL_SERVICE_NAME'] || undefined,
+    sampleRatio: ratio,
+  };
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -69,6 +109,7 @@ export interface Config {
   /** How long participants remember a saga's result or tombstone. */
   recordTtlMs: number;
   saga: SagaTiming;
+  tracing: TracingConfig;
   orderLimits: OrderLimits;
 }
 
@@ -175,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxLines: int(env, 'ORDER_MAX_LINES', DEFAULT_ORDER_LIMITS.maxLines, 1),
       maxQuantity: int(env, 'ORDER_MAX_QUANTITY', DEFAULT_ORDER_LIMITS.maxQuantity, 1),
     },
+    tracing: tracingConfig(env),
   };
 }
 
@@ -207,9 +249,9 @@ export interface ClusterConfig {
   /** PATH, handed to every child so it finds redis-server, nginx and erl. */
   path: string;
   /**
-   * Variables passed through to every service process: all `SAGA_*`, plus COMMAND_TTL_MS,
-   * RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS, REDIS_WAIT_MAX_MS, LOG_LEVEL, ORDER_MAX_LINES,
-   * ORDER_MAX_QUANTITY and ADMIN_TOKEN when set.
+   * Variables passed through to every service process: all `SAGA_*` and `OTEL_*`, plus
+   * COMMAND_TTL_MS, RECORD_TTL_MS, REDIS_WAIT_TIMEOUT_MS, REDIS_WAIT_MAX_MS, LOG_LEVEL,
+   * ORDER_MAX_LINES, ORDER_MAX_QUANTITY and ADMIN_TOKEN when set.
    */
   serviceEnv: Record<string, string>;
 }
@@ -240,7 +282,9 @@ export function loadClusterConfig(env: Env = process.env): ClusterConfig {
   }
   const serviceEnv: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && (name.startsWith('SAGA_') || CLUSTER_PASS_THROUGH.includes(name))) {
+    const passed =
+      name.startsWith('SAGA_') || name.startsWith('OTEL_') || CLUSTER_PASS_THROUGH.includes(name);
+    if (value !== undefined && passed) {
       serviceEnv[name] = value;
     }
   }

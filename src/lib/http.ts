@@ -8,11 +8,14 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyError,
+  type FastifyRequest,
+  type RouteOptions,
 } from 'fastify';
 import { HTTP_ERRORS, unavailableOf } from './errors.js';
 import type { Log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { addOpenApi } from './openapi.js';
+import { TRACEPARENT, tracer } from './tracing.js';
 import { MAX_AMOUNT, type Outcome } from './outcome.js';
 
 export type App = FastifyInstance;
@@ -94,6 +97,8 @@ export async function buildHttp(log: Log, metrics: Metrics = createMetrics()): P
     );
     done();
   });
+  // Off, no hook at all: the handlers run as written.
+  if (tracer().enabled) app.addHook('onRoute', traceRoute);
   await addOpenApi(app);
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(metrics.contentType).send(await metrics.render()),
@@ -127,6 +132,30 @@ export async function buildHttp(log: Log, metrics: Metrics = createMetrics()): P
   });
 
   return app;
+}
+
+/**
+ * Runs a route's handler in a server span, a child of the caller's `traceparent` header when
+ * it sent one: the saga and the participants' spans hang below it.
+ */
+function traceRoute(route: RouteOptions): void {
+  const schema = route.schema as { hide?: boolean } | undefined;
+  if (schema?.hide === true) return;
+  const handler = route.handler;
+  const name = `${String(route.method)} ${route.url}`;
+  route.handler = function traced(this: App, request: FastifyRequest, reply: FastifyReply) {
+    const header = request.headers['traceparent'];
+    return tracer().inSpan(
+      name,
+      { 'http.request.method': request.method, 'http.route': route.url, request_id: request.id },
+      () => Promise.resolve(handler.call(this, request, reply)),
+      {
+        parent: typeof header === 'string' && TRACEPARENT.test(header) ? header : undefined,
+        server: true,
+        end: () => ({ 'http.response.status_code': reply.statusCode }),
+      },
+    );
+  };
 }
 
 /** Sends a store or saga outcome: the success body, or the error table's status and message. */

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../lib/config.js';
 import { addHealthRoutes, buildHttp, type App } from '../lib/http.js';
 import { onShutdown, type Step } from '../lib/lifecycle.js';
 import { createLog, type Log } from '../lib/log.js';
+import { startTracing } from '../lib/tracing.js';
 import { createMetrics, type Metrics } from '../lib/metrics.js';
 import {
   closeRedis,
@@ -84,6 +85,7 @@ export async function runService(
 ): Promise<void> {
   const config = loadConfig();
   const log = createLog(config.logLevel, name).child({ instance: config.instanceId });
+  const tracing = await startTracing(config.tracing, name);
   const metrics = createMetrics();
   const redis = connectRedis(config.redis, name, log);
   const durable = createDurability(redis, {
@@ -117,7 +119,13 @@ export async function runService(
   const app = await buildHttp(log, metrics);
   addHealthRoutes(app, () => dependenciesUsable(redis, bus));
   const steps = await wire({ config, log, redis, storeOptions, bus, app, metrics });
-  onShutdown(log, [() => app.close(), ...steps, () => bus.close(), () => closeRedis(redis)]);
+  onShutdown(log, [
+    () => app.close(),
+    ...steps,
+    () => bus.close(),
+    () => closeRedis(redis),
+    () => tracing.flush(),
+  ]);
   await app.listen({ port: config.port, host: config.host });
   log.info({ port: config.port }, `${name} service ready`);
 }

@@ -17,6 +17,7 @@ import type { Log } from '../../lib/log.js';
 import type { Metrics, StepResult } from '../../lib/metrics.js';
 import { OK, refused, type Outcome, type Reason } from '../../lib/outcome.js';
 import { backoff } from '../../lib/retry.js';
+import { tracer } from '../../lib/tracing.js';
 import { isStepName, ownerLine, transitionLine, type StepRecord } from './journal.js';
 import { keepLease, type Lease } from './lease.js';
 import { createOperator, type Operator } from './operator.js';
@@ -145,7 +146,13 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     const existing = driving.get(saga.sagaId);
     if (existing && existing.epoch >= saga.epoch) return existing.outcome;
     const steps: StepRecord[] = [];
-    const entry = { epoch: saga.epoch, outcome: runSaga(saga, steps), steps };
+    const outcome = tracer().inSpan(
+      'saga',
+      { 'checkout.service': 'order', saga_id: saga.sagaId, order_id: saga.orderId, 'saga.epoch': saga.epoch },
+      () => runSaga(saga, steps),
+      { end: (result) => ({ 'checkout.outcome': result.ok ? 'committed' : result.reason }) },
+    );
+    const entry = { epoch: saga.epoch, outcome, steps };
     entry.outcome = entry.outcome.finally(() => forgetDrive(saga.sagaId, entry.epoch));
     driving.set(saga.sagaId, entry);
     return entry.outcome;
@@ -277,7 +284,18 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     const onSend = (): void => {
       if (record) record.resends += 1;
     };
-    return send(participant, command, deadline, { ...options, onSend }).then((answer) => {
+    // With tracing on, the step's span is active while it sends: its traceparent goes along.
+    const sending = tracer().inSpan(
+      `saga ${command.type}`,
+      { 'checkout.service': 'order', 'saga.participant': participant },
+      () => send(participant, command, deadline, { ...options, onSend }),
+      {
+        end: (answer) => ({
+          'checkout.outcome': answer === undefined ? 'no_answer' : answer.ok ? 'ok' : answer.reason,
+        }),
+      },
+    );
+    return sending.then((answer) => {
       if (record && answer !== undefined) {
         record.answeredAt = Date.now();
         record.answer = answer.ok ? 'ok' : answer.reason;

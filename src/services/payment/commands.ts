@@ -1,4 +1,5 @@
 /** The payment participant: applies saga commands from the bus to the store. */
+import { handleEach } from '../../bus/handle-each.js';
 import type { Handler, PaymentCommand, Reply } from '../../bus/bus.js';
 import type { PaymentStore } from './store.js';
 
@@ -20,5 +21,5 @@ async function apply(store: PaymentStore, command: PaymentCommand): Promise<Repl
 
 /** The commands of a batch run concurrently: the Redis store pipelines them and shares one WAIT. */
 export function paymentCommands(store: PaymentStore): Handler<PaymentCommand> {
-  return (commands) => Promise.all(commands.map((command) => apply(store, command)));
+  return handleEach('payment', (command: PaymentCommand) => apply(store, command));
 }

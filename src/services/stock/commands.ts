@@ -1,4 +1,5 @@
 /** The stock participant: applies saga commands from the bus to the store. */
+import { handleEach } from '../../bus/handle-each.js';
 import type { Handler, Reply, StockCommand } from '../../bus/bus.js';
 import type { StockStore } from './store.js';
 
@@ -24,5 +25,5 @@ async function apply(store: StockStore, command: StockCommand): Promise<Reply> {
 
 /** The commands of a batch run concurrently: the Redis store pipelines them and shares one WAIT. */
 export function stockCommands(store: StockStore): Handler<StockCommand> {
-  return (commands) => Promise.all(commands.map((command) => apply(store, command)));
+  return handleEach('stock', (command: StockCommand) => apply(store, command));
 }

@@ -4,13 +4,15 @@
  * topology of each profile. No container is started here; docs/deploy.md lists what that leaves
  * unproven.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/helm.js';
 import { SET_BY_DEPLOYMENT, TUNABLE } from '../support/service-env.js';
+import { GEN_SECRETS, generatedSecrets } from '../support/compose-secrets.js';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'deploy', 'compose.yaml');
 const SERVICES = ['order', 'stock', 'payment'] as const;
@@ -44,7 +46,7 @@ function resolved(env: Record<string, string> = {}): ComposeFile {
   if (cached) return cached;
   const out = execFileSync('docker-compose', ['-f', COMPOSE_FILE, '-p', 'checkout-saga', 'config'], {
     encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...generatedSecrets(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const file = parse(out) as ComposeFile;
@@ -70,6 +72,36 @@ function volumeSources(service: ComposeService): string[] {
 }
 
 describe('deploy/compose.yaml', () => {
+  it('refuses to start without the generated credentials, and gen-secrets.sh makes every one it needs', () => {
+    let message = '';
+    try {
+      execFileSync('docker-compose', ['-f', COMPOSE_FILE, '-p', 'checkout-saga', 'config'], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      message = String((error as { stderr?: string }).stderr ?? error);
+    }
+    expect(message).toMatch(/run sh deploy\/gen-secrets\.sh/);
+    const text = readFileSync(COMPOSE_FILE, 'utf8');
+    const required = [...new Set([...text.matchAll(/\$\{([A-Z_]+):\?/g)].map((m) => m[1]))].sort();
+    const generated = generatedSecrets();
+    expect(required.filter((name) => !name || !(name in generated))).toEqual([]);
+    for (const [name, value] of Object.entries(generated)) {
+      if (name !== 'RABBITMQ_USER') expect(value, name).toMatch(/^[A-Za-z0-9]{40}$/);
+    }
+    // Each run makes new values: no two installations share a credential.
+    const dir = mkdtempSync(join(tmpdir(), 'gen-secrets-'));
+    execFileSync('sh', [GEN_SECRETS, join(dir, 'env')], { stdio: 'ignore' });
+    const again = readFileSync(join(dir, 'env'), 'utf8');
+    // It never overwrites an installation's file.
+    expect(spawnSync('sh', [GEN_SECRETS, join(dir, 'env')], { encoding: 'utf8' }).status).not.toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+    expect(again).not.toContain(generated['REDIS_ADMIN_PASSWORD']);
+    expect(text).not.toMatch(/guest|change-me|(USER|PASSWORD|COOKIE):-/);
+  });
+
   it('is a valid compose file for docker-compose, each service in exactly one profile', () => {
     const file = resolved();
     for (const [name, service] of Object.entries(file.services)) {
@@ -177,6 +209,15 @@ describe('deploy/compose.yaml', () => {
           expect(vars['REDIS_WAIT_REPLICAS']).toBe(wait);
           expect(vars['REDIS_SENTINELS']?.split(',')).toEqual(sentinels.map((s) => `${s}:26379`));
           expect(vars['AMQP_URL']).toMatch(/^amqp:\/\/[^@]+@rabbitmq:5672$/);
+          // Credentials of this installation (deploy/.env), never a default.
+          const secrets = generatedSecrets();
+          expect(vars['AMQP_URL']).toBe(
+            `amqp://${secrets['RABBITMQ_USER']}:${secrets['RABBITMQ_PASSWORD']}@rabbitmq:5672`,
+          );
+          expect(vars['REDIS_USERNAME']).toBe(service);
+          expect(vars['REDIS_PASSWORD']).toBe(secrets[`REDIS_${service.toUpperCase()}_PASSWORD`]);
+          expect(vars['REDIS_SENTINEL_USERNAME']).toBe('client');
+          expect(vars['REDIS_SENTINEL_PASSWORD']).toBe(secrets['SENTINEL_CLIENT_PASSWORD']);
           expect(vars['SAGA_LEASE_MS']).toBe('3000');
           expect(vars['SAGA_DEADLINE_MS']).toBeNull(); // unset in the shell: the service's default
           ids.add(vars['INSTANCE_ID'] ?? '');

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/helm.js';
+import { generatedSecrets } from '../support/compose-secrets.js';
 
 const NGINX = '/usr/sbin/nginx';
 const TEMPLATE = join(REPO_ROOT, 'deploy', 'nginx', 'gateway.conf.template');
@@ -31,7 +32,7 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'deploy-gateway-'));
   const out = execFileSync('docker-compose', ['-f', join(REPO_ROOT, 'deploy', 'compose.yaml'), 'config'], {
     encoding: 'utf8',
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...generatedSecrets() },
   });
   const services = (parse(out) as { services: Record<string, Gateway & { image: string }> }).services;
   gateways = Object.fromEntries(Object.entries(services).filter(([, s]) => s.image.startsWith('nginx:')));
@@ -94,6 +95,20 @@ describe('compose gateway (nginx)', () => {
     const result = nginxTest(local, name);
     expect(result.output).toContain('test is successful');
     expect(result.status).toBe(0);
+  });
+
+  it("answers 404 itself for the services' /metrics and /admin routes, before any proxy_pass location", () => {
+    const template = readFileSync(TEMPLATE, 'utf8');
+    const deny = /location ~\* (\S+) \{\s*return 404 [^}]*\}/.exec(template);
+    // The regex location (nginx's PCRE, case-insensitive) matches the operators' paths, no API path.
+    const pattern = new RegExp(deny?.[1] ?? '$^', 'i');
+    for (const path of ['/metrics', '/admin/sagas/1', '//Metrics', '/ADMIN'])
+      expect(pattern.test(path), path).toBe(true);
+    for (const path of ['/orders/find/admin', '/stock/find/metrics', '/administrator'])
+      expect(pattern.test(path), path).toBe(false);
+    // Nothing else in the gateway forwards a path outside the three API prefixes.
+    const proxied = [...template.matchAll(/location ([^{]+) \{\s*proxy_pass/g)].map((m) => m[1]);
+    expect(proxied).toEqual(['/orders/', '/stock/', '/payment/']);
   });
 
   it('nginx -t fails on a broken rendering (the check can fail)', () => {

@@ -232,7 +232,122 @@ describe('Helm chart', () => {
     const tunedEnv = envOf(containers(find(tuned, 'Deployment', 'checkout-saga-order'))[0] as Container);
     for (const name of TUNABLE) expect(tunedEnv.get(name), name).toBe('7');
     const secret = find(external, 'Secret', 'checkout-saga-amqp');
-    expect(at(secret, 'stringData', 'url')).toBe('amqp://checkout:change-me@rabbitmq.example:5672');
+    expect(at(secret, 'stringData', 'url')).toBe('amqp://checkout:your-password@rabbitmq.example:5672');
+  });
+});
+
+describe('Helm chart: credentials and network', () => {
+  interface EnvVar {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name: string; key: string } };
+  }
+  const envVars = (doc: Manifest): EnvVar[] => (containers(doc)[0]?.env ?? []) as EnvVar[];
+  const secretData = (docs: Manifest[], name: string): Record<string, string> =>
+    at(find(docs, 'Secret', name), 'stringData') as Record<string, string>;
+
+  it('generates every password per install (none in values.yaml), and uses one given in values', () => {
+    const [a, b] = [parseManifests(render()), parseManifests(render())];
+    for (const name of ['checkout-saga-redis', 'checkout-saga-amqp']) {
+      const first = secretData(a, name);
+      const second = secretData(b, name);
+      for (const [key, value] of Object.entries(first)) {
+        if (key === 'username') continue;
+        expect(value, `${name}.${key}`).toMatch(/[A-Za-z0-9]{40}/);
+        expect(second[key], `${name}.${key} differs between installs`).not.toBe(value);
+      }
+    }
+    expect(Object.keys(secretData(a, 'checkout-saga-redis')).sort()).toEqual(
+      [
+        'admin',
+        'order',
+        'payment',
+        'replica',
+        'sentinel',
+        'sentinel-client',
+        'sentinel-peer',
+        'stock',
+      ].sort(),
+    );
+    const given = parseManifests(render('--set', 'rabbitmq.password=p4ssw0rd-from-values'));
+    expect(secretData(given, 'checkout-saga-amqp')['url']).toContain(':p4ssw0rd-from-values@');
+    expect(readFileSync(join(REPO_ROOT, CHART, 'values.yaml'), 'utf8')).not.toMatch(/change-me|guest/);
+    // An upgrade keeps the installed values: templates/secret.yaml looks them up first.
+    const template = readFileSync(join(REPO_ROOT, CHART, 'templates', 'secret.yaml'), 'utf8');
+    expect(template).toMatch(/lookup "v1" "Secret" \.Release\.Namespace \$amqpName/);
+    expect(template).toMatch(/lookup "v1" "Secret" \.Release\.Namespace \$redisName/);
+  });
+
+  it('logs every component in with its own user, from the Secret, and bounds Redis memory', () => {
+    const docs = parseManifests(render());
+    const ref = (v: EnvVar | undefined): string =>
+      `${v?.valueFrom?.secretKeyRef?.name ?? ''}/${v?.valueFrom?.secretKeyRef?.key ?? ''}`;
+    for (const service of SERVICES) {
+      const env = envVars(find(docs, 'Deployment', `checkout-saga-${service}`));
+      const named = (n: string): EnvVar | undefined => env.find((e) => e.name === n);
+      expect(named('REDIS_USERNAME')?.value).toBe(service);
+      expect(ref(named('REDIS_PASSWORD'))).toBe(`checkout-saga-redis/${service}`);
+      expect(named('REDIS_SENTINEL_USERNAME')?.value).toBe('client');
+      expect(ref(named('REDIS_SENTINEL_PASSWORD'))).toBe('checkout-saga-redis/sentinel-client');
+      const redis = envVars(find(docs, 'StatefulSet', `checkout-saga-${service}-redis`));
+      expect(redis.find((e) => e.name === 'REDIS_SERVICE')?.value).toBe(service);
+      expect(ref(redis.find((e) => e.name === 'REDIS_SERVICE_PASSWORD'))).toBe(
+        `checkout-saga-redis/${service}`,
+      );
+      expect(redis.find((e) => e.name === 'REDIS_MAXMEMORY')?.value).toBe('256mb');
+    }
+    const sentinel = envVars(find(docs, 'StatefulSet', 'checkout-saga-sentinel'));
+    expect(sentinel.map(ref).filter((r) => r !== '/')).toEqual([
+      'checkout-saga-redis/admin',
+      'checkout-saga-redis/sentinel',
+      'checkout-saga-redis/sentinel-peer',
+      'checkout-saga-redis/sentinel-client',
+    ]);
+    expect(
+      envVars(
+        find(
+          parseManifests(render('--set', 'redis.maxmemory=1gb')),
+          'StatefulSet',
+          'checkout-saga-stock-redis',
+        ),
+      ).find((e) => e.name === 'REDIS_MAXMEMORY')?.value,
+    ).toBe('1gb');
+    expect(() => render('--set', 'redis.maxmemory=lots')).toThrow(/maxmemory/);
+  });
+
+  it('lets only the right pods reach each Redis group, the Sentinels and the broker', () => {
+    const docs = parseManifests(render());
+    const componentsOf = (policy: Manifest, rule = 0): string[] =>
+      (
+        at(policy, 'spec', 'ingress', rule, 'from') as {
+          podSelector: { matchLabels: Record<string, string> };
+        }[]
+      ).map((f) => f.podSelector.matchLabels['app.kubernetes.io/component'] ?? '?');
+    const selects = (policy: Manifest): string =>
+      String(at(policy, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/component'));
+    for (const service of SERVICES) {
+      const policy = find(docs, 'NetworkPolicy', `checkout-saga-${service}-redis`);
+      expect(selects(policy)).toBe(`${service}-redis`);
+      expect(componentsOf(policy)).toEqual([service, `${service}-redis`, 'sentinel']);
+      expect(at(policy, 'spec', 'policyTypes')).toEqual(['Ingress']);
+    }
+    expect(componentsOf(find(docs, 'NetworkPolicy', 'checkout-saga-sentinel')).sort()).toEqual(
+      [...SERVICES, ...SERVICES.map((s) => `${s}-redis`), 'sentinel'].sort(),
+    );
+    const broker = find(docs, 'NetworkPolicy', 'checkout-saga-rabbitmq');
+    expect(componentsOf(broker, 0)).toEqual([...SERVICES, 'rabbitmq']);
+    expect(componentsOf(broker, 1)).toEqual(['rabbitmq']);
+    // Every selected component is a workload the chart runs (a typo would select nothing).
+    const workloads = [...byKind(docs, 'Deployment'), ...byKind(docs, 'StatefulSet')].map((w) =>
+      String(at(w, 'spec', 'template', 'metadata', 'labels', 'app.kubernetes.io/component')),
+    );
+    for (const policy of byKind(docs, 'NetworkPolicy')) {
+      expect(workloads).toContain(selects(policy));
+      for (const c of componentsOf(policy)) expect(workloads).toContain(c);
+    }
+    expect(byKind(parseManifests(render('--set', 'networkPolicy.enabled=false')), 'NetworkPolicy')).toEqual(
+      [],
+    );
   });
 });
 
@@ -242,7 +357,8 @@ async function renderedK8sFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string[]>();
   for (const chunk of out.split(/^---\n/m)) {
     const source = /^# Source: checkout-saga\/templates\/(.+\.yaml)$/m.exec(chunk)?.[1];
-    if (!source) continue;
+    // The Secrets hold generated credentials: never committed (deploy/k8s/create-secrets.sh).
+    if (!source || source === 'secret.yaml') continue;
     const body = chunk.replace(/^# Source: .*\n/m, '').trimEnd();
     files.set(source, [...(files.get(source) ?? []), body]);
   }
@@ -269,6 +385,27 @@ describe('deploy/k8s manifests', () => {
     }
     const generated = readdirSync(K8S_DIR).filter((f) => f !== 'namespace.yaml' && f.endsWith('.yaml'));
     expect(generated.sort()).toEqual([...files.keys()].sort());
+  });
+
+  it('ship no Secret and no credential; every secretKeyRef names a Secret create-secrets.sh makes', () => {
+    const text = readdirSync(K8S_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => readFileSync(join(K8S_DIR, f), 'utf8'))
+      .join('\n');
+    const docs = parseManifests(text);
+    expect(byKind(docs, 'Secret')).toEqual([]);
+    expect(text).not.toMatch(/change-me|guest|amqp:\/\/[^$]/);
+    const refs = new Set(
+      [...text.matchAll(/secretKeyRef: \{ name: ([\w-]+), key: ([\w-]+) \}/g)].map((m) => `${m[1]}/${m[2]}`),
+    );
+    const script = readFileSync(join(K8S_DIR, 'create-secrets.sh'), 'utf8');
+    const made = new Set<string>();
+    for (const block of script.split(/create secret generic /).slice(1)) {
+      const name = block.split(/\s/)[0] ?? '';
+      for (const m of block.matchAll(/--from-literal=([\w-]+)=/g)) made.add(`${name}/${m[1]}`);
+    }
+    expect(refs.size).toBeGreaterThan(10);
+    expect([...refs].filter((r) => !made.has(r))).toEqual([]);
   });
 
   it('validate against the Kubernetes schemas, namespace included', async () => {

@@ -14,6 +14,7 @@ import { createMetrics } from '../../src/lib/metrics.js';
 import type { RabbitBusStats } from '../../src/bus/rabbit.js';
 import { serviceCounters } from '../../src/services/service-process.js';
 import { helm, helmBinary, REPO_ROOT } from '../support/helm.js';
+import { generatedSecrets } from '../support/compose-secrets.js';
 
 const SERVICES = ['order', 'stock', 'payment'] as const;
 const CHART = join(REPO_ROOT, 'deploy', 'helm', 'checkout-saga');
@@ -110,7 +111,7 @@ describe('Prometheus scrape configuration (compose)', () => {
       ['-f', join(REPO_ROOT, 'deploy', 'compose.yaml'), '-p', 'checkout-saga', 'config'],
       {
         encoding: 'utf8',
-        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin' },
+        env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...generatedSecrets() },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

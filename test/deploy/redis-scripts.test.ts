@@ -12,6 +12,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  REPLICA_ACL,
+  SENTINEL_CLIENT_ACL,
+  SENTINEL_ON_REDIS_ACL,
+  SENTINEL_PEER_ACL,
+  SERVICE_ACL,
+} from '../../src/cluster/redis-conf.js';
 import { REPO_ROOT } from '../support/helm.js';
 import { waitFor } from '../../src/lib/retry.js';
 
@@ -25,7 +32,7 @@ const SENTINEL_START = join(FILES, 'sentinel-start.sh');
 const REDIS_CLI_STUB = `#!/bin/sh
 host=""
 while [ $# -gt 0 ]; do
-  case "$1" in -h) host="$2"; shift 2 ;; -p) shift 2 ;; --raw) shift ;; *) break ;; esac
+  case "$1" in -h) host="$2"; shift 2 ;; -p | --user) shift 2 ;; --raw) shift ;; *) break ;; esac
 done
 echo "$host $*" >>"$STUB_LOG"
 case "$1" in
@@ -67,6 +74,18 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** What compose and the chart give every node and Sentinel (deploy/gen-secrets.sh, the Secret). */
+const SECRETS = {
+  REDIS_SERVICE: 'order',
+  REDIS_SERVICE_PASSWORD: 'pw-order',
+  REDIS_ADMIN_PASSWORD: 'pw-admin',
+  REDIS_REPLICA_PASSWORD: 'pw-replica',
+  REDIS_SENTINEL_PASSWORD: 'pw-sentinel',
+  SENTINEL_PEER_PASSWORD: 'pw-peer',
+  SENTINEL_CLIENT_PASSWORD: 'pw-client',
+};
+const AS_ADMIN = ['--user', 'admin', '--pass', SECRETS.REDIS_ADMIN_PASSWORD, '--no-auth-warning'];
+
 let runs = 0;
 /** Runs a start script with the stand-ins; returns the config it handed to redis-server. */
 function runScript(script: string, env: Record<string, string>): { conf: string; calls: string[] } {
@@ -79,6 +98,7 @@ function runScript(script: string, env: Record<string, string>): { conf: string;
       STUB_OUT: join(dir, 'out.conf'),
       REDIS_DATA_DIR: dir,
       SENTINEL_CONF: join(dir, 'sentinel.conf'),
+      ...SECRETS,
       ...env,
     },
     encoding: 'utf8',
@@ -143,6 +163,35 @@ describe('redis-start.sh', () => {
     expect(replicaOf(conf)).toBe('redis-a');
   });
 
+  it('locks the node down with the ACL rules of the cluster, word for word, and bounds its memory', () => {
+    const { conf, calls } = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b' });
+    const lines = conf.split('\n');
+    for (const line of [
+      'user default off',
+      'user admin on >pw-admin ~* &* +@all',
+      `user order on >pw-order resetkeys ~order:* resetchannels ${SERVICE_ACL}`,
+      `user replica on >pw-replica ${REPLICA_ACL}`,
+      `user sentinel on >pw-sentinel ${SENTINEL_ON_REDIS_ACL}`,
+      'masteruser replica',
+      'masterauth pw-replica',
+      'maxmemory 256mb',
+      'maxmemory-policy noeviction',
+    ]) {
+      expect(lines).toContain(line);
+    }
+    expect(
+      runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b', REDIS_MAXMEMORY: '1gb' }).conf,
+    ).toContain('maxmemory 1gb\n');
+    // Its questions to the Sentinels and nodes go as admin, the password never on the command line.
+    expect(calls.every((c) => !c.includes('pw-admin'))).toBe(true);
+    const missing = spawnSync('sh', [REDIS_START], {
+      env: { PATH: '/usr/bin:/bin', ...GROUP, REDIS_SELF: 'redis-a', REDIS_SERVICE: 'order' },
+      encoding: 'utf8',
+    });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/REDIS_SERVICE_PASSWORD/);
+  });
+
   it('writes the durability settings: AOF every second, min-replicas-to-write, announced name', () => {
     const { conf } = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b', REDIS_MIN_REPLICAS: '1' });
     for (const line of [
@@ -177,6 +226,18 @@ describe('sentinel-start.sh', () => {
     expect(calls.some((c) => c.startsWith('s1 '))).toBe(false); // never asks itself
     expect(conf).toContain('sentinel announce-hostnames yes');
     expect(conf).toContain('sentinel down-after-milliseconds order 5000');
+    for (const line of [
+      'user default off',
+      'user admin on >pw-admin allcommands allchannels',
+      `user peer on >pw-peer ${SENTINEL_PEER_ACL}`,
+      `user client on >pw-client ${SENTINEL_CLIENT_ACL}`,
+      'sentinel sentinel-user peer',
+      'sentinel sentinel-pass pw-peer',
+      'sentinel auth-user order sentinel',
+      'sentinel auth-pass payment pw-sentinel',
+    ]) {
+      expect(conf.split('\n')).toContain(line);
+    }
   });
 
   it('waits, bounded, for a master name to resolve, then starts anyway (Sentinel would refuse it)', () => {
@@ -238,10 +299,21 @@ describe('generated files on the real Redis', () => {
     });
     children.push(child);
     try {
-      expect(await cli(['-s', socket, 'CONFIG', 'GET', 'min-replicas-to-write'])).toBe(
+      expect(await cli([...AS_ADMIN, '-s', socket, 'CONFIG', 'GET', 'min-replicas-to-write'])).toBe(
         'min-replicas-to-write\n1',
       );
-      expect(await cli(['-s', socket, 'CONFIG', 'GET', 'appendonly'])).toBe('appendonly\nyes');
+      expect(await cli([...AS_ADMIN, '-s', socket, 'CONFIG', 'GET', 'appendonly'])).toBe('appendonly\nyes');
+      expect(await cli([...AS_ADMIN, '-s', socket, 'CONFIG', 'GET', 'maxmemory-policy'])).toBe(
+        'maxmemory-policy\nnoeviction',
+      );
+      // Nobody without a password; the service only on its own keys, never a dangerous command.
+      expect(await cli(['-s', socket, 'PING'])).toMatch(/NOAUTH/);
+      const asOrder = ['--user', 'order', '--pass', 'pw-order', '--no-auth-warning', '-s', socket];
+      // (Writes wait for a replica here: min-replicas-to-write 1. Reads show the key rule.)
+      expect(await cli([...asOrder, 'EXISTS', 'order:k'])).toBe('0');
+      expect(await cli([...asOrder, 'EXISTS', 'stock:k'])).toMatch(/NOPERM/);
+      expect(await cli([...asOrder, 'FLUSHALL'])).toMatch(/NOPERM/);
+      expect(await cli([...asOrder, 'CONFIG', 'SET', 'maxmemory', '0'])).toMatch(/NOPERM/);
     } finally {
       child.kill('SIGTERM');
     }
@@ -264,10 +336,13 @@ describe('generated files on the real Redis', () => {
     });
     children.push(child);
     try {
-      const masters = await cli(['-p', String(port), 'SENTINEL', 'MASTERS']);
+      expect(await cli(['-p', String(port), 'SENTINEL', 'MASTERS'])).toMatch(/NOAUTH/);
+      const masters = await cli([...AS_ADMIN, '-p', String(port), 'SENTINEL', 'MASTERS']);
       for (const name of ['order', 'stock', 'payment']) expect(masters.split('\n')).toContain(name);
       expect(
-        execFileSync('redis-cli', ['-p', String(port), 'SENTINEL', 'MYID'], { encoding: 'utf8' }).trim(),
+        execFileSync('redis-cli', [...AS_ADMIN, '-p', String(port), 'SENTINEL', 'MYID'], {
+          encoding: 'utf8',
+        }).trim(),
       ).toMatch(/^[0-9a-f]{40}$/);
     } finally {
       child.kill('SIGTERM');

@@ -17,6 +17,11 @@ export const SET_BY_DEPLOYMENT = [
   'REDIS_MASTER_NAME',
   'REDIS_WAIT_REPLICAS',
   'AMQP_URL',
+  // Each service's own ACL user on its Redis, and the user it asks the Sentinels as.
+  'REDIS_USERNAME',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_USERNAME',
+  'REDIS_SENTINEL_PASSWORD',
 ] as const;
 
 /**
@@ -44,10 +49,6 @@ export const LEFT_AT_DEFAULT: Readonly<Record<string, string>> = {
   AMQP_QUEUE_PREFIX: 'the broker is private to the deployment; the default prefix is fine',
   ORDER_MAX_LINES: 'a documented limit of the API: the same in every deployment',
   ORDER_MAX_QUANTITY: 'a documented limit of the API: the same in every deployment',
-  REDIS_USERNAME: 'only npm run cluster enables Redis ACLs so far',
-  REDIS_PASSWORD: 'only npm run cluster enables Redis ACLs so far',
-  REDIS_SENTINEL_USERNAME: 'only npm run cluster enables Sentinel auth so far',
-  REDIS_SENTINEL_PASSWORD: 'only npm run cluster enables Sentinel auth so far',
 };
 
 /** Names loadConfig (the services' configuration, not the cluster's) reads from the environment. */

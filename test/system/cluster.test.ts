@@ -222,6 +222,24 @@ describe('cluster supervisor', () => {
     );
   });
 
+  it.runIf(servicesBuilt)(
+    "never exposes the services' /metrics and /admin routes through the gateway",
+    async () => {
+      const port = state().gatewayPort;
+      const service = component('order-1').port;
+      expect(await httpStatus(service, '/metrics')).toBe(200);
+      for (const path of [
+        '/metrics',
+        '/admin/sagas/1',
+        '/ADMIN/sagas/1',
+        '//metrics',
+        '/orders/../metrics',
+        '/admin',
+      ])
+        expect(await httpStatus(port, path), path).toBe(404);
+    },
+  );
+
   it('refuses a second up over a running cluster', async () => {
     expect(await cliFails(['up', '--dir', dir])).toMatch(/already runs/);
     expect(isAlive(state().supervisorPid)).toBe(true);

@@ -15,6 +15,15 @@
 #   REDIS_PORT          port of every node of the group (default 6379)
 #   REDIS_MIN_REPLICAS  min-replicas-to-write (default 1; 0 when the group has no replica)
 #   REDIS_DATA_DIR      data directory, a persistent volume (default /data)
+#   REDIS_MAXMEMORY     maxmemory (default 256mb), with noeviction: writes beyond it are refused
+#   REDIS_SERVICE       the service whose data the group holds (order | stock | payment)
+#   REDIS_SERVICE_PASSWORD   its ACL user's password (user REDIS_SERVICE, keys REDIS_SERVICE:*)
+#   REDIS_ADMIN_PASSWORD     user `admin` (operators, probes; also on the Sentinels)
+#   REDIS_REPLICA_PASSWORD   user `replica` (masteruser of every node)
+#   REDIS_SENTINEL_PASSWORD  user `sentinel` (what the Sentinels log in as)
+#
+# The default user is off: nothing reaches a node without a password. The ACL rules are those
+# of src/cluster/redis-conf.ts, word for word (test/deploy/redis-scripts.test.ts compares them).
 #
 # Settings as in src/cluster/redis-conf.ts (docs/architecture.md, Redis): AOF fsynced every second,
 # diskless sync, and min-replicas-to-write so that a master cut off from its replicas refuses
@@ -22,12 +31,19 @@
 set -eu
 
 port="${REDIS_PORT:-6379}"
-: "${REDIS_SELF:?}" "${REDIS_GROUP:?}" "${REDIS_MASTER_NAME:?}"
+: "${REDIS_SELF:?}" "${REDIS_GROUP:?}" "${REDIS_MASTER_NAME:?}" "${REDIS_SERVICE:?}"
+: "${REDIS_SERVICE_PASSWORD:?}" "${REDIS_ADMIN_PASSWORD:?}" "${REDIS_REPLICA_PASSWORD:?}"
+: "${REDIS_SENTINEL_PASSWORD:?}"
+# redis-cli below logs in as admin (the password from the environment, not the command line).
+export REDISCLI_AUTH="$REDIS_ADMIN_PASSWORD"
+acl_service='-@all +@read +@write -@dangerous +eval +evalsha +eval_ro +evalsha_ro +script|load +script|exists +wait +ping +info +client|setname +client|id +select'
+acl_replica='-@all +psync +replconf +ping'
+acl_sentinel='-@all allchannels +multi +slaveof +replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill'
 
 # Prints the master host known to the first Sentinel that answers, or nothing.
 master_from_sentinels() {
   for sentinel in $(echo "${REDIS_SENTINELS:-}" | tr ',' ' '); do
-    host="$(timeout 2 redis-cli -h "${sentinel%:*}" -p "${sentinel##*:}" --raw \
+    host="$(timeout 2 redis-cli --user admin -h "${sentinel%:*}" -p "${sentinel##*:}" --raw \
       SENTINEL get-master-addr-by-name "$REDIS_MASTER_NAME" 2>/dev/null | head -n 1)" || host=""
     case "$host" in *' '*) host="" ;; esac # an error reply, not a host name
     if [ -n "$host" ]; then
@@ -41,7 +57,7 @@ master_from_sentinels() {
 master_from_group() {
   for node in $(echo "$REDIS_GROUP" | tr ',' ' '); do
     [ "$node" = "$REDIS_SELF" ] && continue
-    if timeout 2 redis-cli -h "$node" -p "$port" INFO replication 2>/dev/null | grep -q '^role:master'; then
+    if timeout 2 redis-cli --user admin -h "$node" -p "$port" INFO replication 2>/dev/null | grep -q '^role:master'; then
       echo "$node"
       return 0
     fi
@@ -66,10 +82,20 @@ conf="$dir/redis.conf"
   echo "repl-diskless-sync-delay 0"
   echo "min-replicas-to-write ${REDIS_MIN_REPLICAS:-1}"
   echo "min-replicas-max-lag 10"
+  echo "maxmemory ${REDIS_MAXMEMORY:-256mb}"
+  echo "maxmemory-policy noeviction"
+  echo "user default off"
+  echo "user admin on >$REDIS_ADMIN_PASSWORD ~* &* +@all"
+  echo "user $REDIS_SERVICE on >$REDIS_SERVICE_PASSWORD resetkeys ~$REDIS_SERVICE:* resetchannels $acl_service"
+  echo "user replica on >$REDIS_REPLICA_PASSWORD $acl_replica"
+  echo "user sentinel on >$REDIS_SENTINEL_PASSWORD $acl_sentinel"
+  echo "masteruser replica"
+  echo "masterauth $REDIS_REPLICA_PASSWORD"
   echo "replica-announce-ip $REDIS_SELF"
   echo "replica-announce-port $port"
   if [ "$master" != "$REDIS_SELF" ]; then echo "replicaof $master $port"; fi
 } >"$conf"
+chmod 600 "$conf"
 if [ "$master" = "$REDIS_SELF" ]; then
   echo "redis-start: $REDIS_SELF starts as master of $REDIS_MASTER_NAME"
 else

@@ -18,6 +18,12 @@
 #   SENTINEL_PORT           this Sentinel's port (default 26379)
 #   SENTINEL_CONF           where the generated configuration goes (default /data/sentinel.conf)
 #   SENTINEL_RESOLVE_WAIT_S how long to wait for a master's name to resolve (default 60)
+#   REDIS_ADMIN_PASSWORD     user `admin` here and on the Redis nodes (operators, probes)
+#   REDIS_SENTINEL_PASSWORD  user `sentinel` on the Redis nodes (auth-user of every master)
+#   SENTINEL_PEER_PASSWORD   user `peer`: the Sentinels among themselves (sentinel-user)
+#   SENTINEL_CLIENT_PASSWORD user `client`: the services asking for their master
+#
+# The default user is off; the ACL rules are those of src/cluster/redis-conf.ts.
 set -eu
 
 : "${SENTINEL_SELF:?}" "${SENTINEL_GROUPS:?}"
@@ -25,11 +31,17 @@ redis_port="${REDIS_PORT:-6379}"
 sentinel_port="${SENTINEL_PORT:-26379}"
 conf="${SENTINEL_CONF:-/data/sentinel.conf}"
 conf_dir="$(dirname "$conf")"
+: "${REDIS_ADMIN_PASSWORD:?}" "${REDIS_SENTINEL_PASSWORD:?}" "${SENTINEL_PEER_PASSWORD:?}"
+: "${SENTINEL_CLIENT_PASSWORD:?}"
+# redis-cli below logs in as admin, on Sentinels and Redis nodes alike.
+export REDISCLI_AUTH="$REDIS_ADMIN_PASSWORD"
+acl_peer='-@all allchannels +ping +info +publish +subscribe +client|setname +client|kill +sentinel|is-master-down-by-addr'
+acl_client='-@all allchannels +ping +subscribe +psubscribe +unsubscribe +punsubscribe +client|setname +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|replicas +sentinel|slaves'
 
 master_from_peers() {
   for peer in $(echo "${SENTINEL_PEERS:-}" | tr ',' ' '); do
     [ "${peer%:*}" = "$SENTINEL_SELF" ] && continue
-    host="$(timeout 2 redis-cli -h "${peer%:*}" -p "${peer##*:}" --raw \
+    host="$(timeout 2 redis-cli --user admin -h "${peer%:*}" -p "${peer##*:}" --raw \
       SENTINEL get-master-addr-by-name "$1" 2>/dev/null | head -n 1)" || host=""
     case "$host" in *' '*) host="" ;; esac # an error reply, not a host name
     if [ -n "$host" ]; then
@@ -41,7 +53,7 @@ master_from_peers() {
 
 master_from_group() {
   for node in $(echo "$1" | tr ',' ' '); do
-    if timeout 2 redis-cli -h "$node" -p "$redis_port" INFO replication 2>/dev/null | grep -q '^role:master'; then
+    if timeout 2 redis-cli --user admin -h "$node" -p "$redis_port" INFO replication 2>/dev/null | grep -q '^role:master'; then
       echo "$node"
       return 0
     fi
@@ -69,6 +81,12 @@ myid="$(printf '%s' "$SENTINEL_SELF" | sha1sum | cut -c 1-40)"
   echo "sentinel announce-hostnames yes"
   echo "sentinel announce-ip $SENTINEL_SELF"
   echo "sentinel announce-port $sentinel_port"
+  echo "user default off"
+  echo "user admin on >$REDIS_ADMIN_PASSWORD allcommands allchannels"
+  echo "user peer on >$SENTINEL_PEER_PASSWORD $acl_peer"
+  echo "user client on >$SENTINEL_CLIENT_PASSWORD $acl_client"
+  echo "sentinel sentinel-user peer"
+  echo "sentinel sentinel-pass $SENTINEL_PEER_PASSWORD"
   for group in $SENTINEL_GROUPS; do
     name="${group%%=*}"
     hosts="${group#*=}"
@@ -77,10 +95,13 @@ myid="$(printf '%s' "$SENTINEL_SELF" | sha1sum | cut -c 1-40)"
     [ -n "$master" ] || master="${hosts%%,*}"
     wait_resolvable "$master"
     echo "sentinel monitor $name $master $redis_port ${SENTINEL_QUORUM:-2}"
+    echo "sentinel auth-user $name sentinel"
+    echo "sentinel auth-pass $name $REDIS_SENTINEL_PASSWORD"
     echo "sentinel down-after-milliseconds $name ${SENTINEL_DOWN_AFTER_MS:-5000}"
     echo "sentinel failover-timeout $name ${SENTINEL_FAILOVER_TIMEOUT_MS:-10000}"
     echo "sentinel parallel-syncs $name 1"
   done
 } >"$conf"
+chmod 600 "$conf"
 echo "sentinel-start: $SENTINEL_SELF watches: $(grep '^sentinel monitor' "$conf" | cut -d ' ' -f 3-4 | tr '\n' ' ')"
 exec redis-server "$conf" --sentinel

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORDER_LIMITS } from '../../src/lib/config.js';
-import { createClient, field, type Client } from '../support/client.js';
+import { createClient, field, type Client, type Target } from '../support/client.js';
 
 const BAD_AMOUNTS = [
   '0',
@@ -19,7 +19,7 @@ const BAD_AMOUNTS = [
   '+5',
 ];
 
-export function describeBadInput(name: string, baseUrl: () => string): void {
+export function describeBadInput(name: string, baseUrl: () => Target): void {
   describe(`bad input (${name})`, () => {
     let api: Client;
     let userId: string;

@@ -4,11 +4,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { inParallel } from '../../chaos/pool.js';
-import { createClient, field, type Client } from '../support/client.js';
+import { createClient, field, type Client, type Target } from '../support/client.js';
 
 export { inParallel } from '../../chaos/pool.js';
 
-export function describeConsistency(name: string, baseUrl: () => string, users = 1000): void {
+export function describeConsistency(name: string, baseUrl: () => Target, users = 1000): void {
   describe(`consistency (${name})`, () => {
     let client: Client | undefined;
     const api = (): Client => (client ??= createClient(baseUrl(), 128));

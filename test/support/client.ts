@@ -1,8 +1,11 @@
 /**
  * A small HTTP client over keep-alive connections (node:http), bounded to `connections`
- * sockets like a load generator, for the contract, consistency and chaos suites.
+ * sockets like a load generator, for the contract, consistency and chaos suites. Given a
+ * Fastify app instead of a URL it sends the same requests in-process (`inject`), so the unit
+ * tier runs the suites with no network.
  */
 import http from 'node:http';
+import type { App } from '../../src/lib/http.js';
 
 export interface Response {
   status: number;
@@ -17,9 +20,45 @@ export interface Client {
   close(): void;
 }
 
+/** Where requests go: a base URL over real HTTP, or an app in this process. */
+export type Target = string | App;
+
+/** A body as JSON when it is JSON; otherwise the text, on which a contract test then fails. */
+function parseBody(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function injectClient(app: App): Client {
+  const request = async (
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: string,
+  ): Promise<Response> => {
+    const options = { method: method as 'GET', url: path, headers };
+    const res = await app.inject(body === undefined ? options : { ...options, payload: body });
+    const received: http.IncomingHttpHeaders = {};
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) received[name] = typeof value === 'number' ? String(value) : value;
+    }
+    return { status: res.statusCode, body: parseBody(res.body), headers: received };
+  };
+  return {
+    request,
+    get: (path) => request('GET', path),
+    post: (path, headers) => request('POST', path, headers),
+    close: () => undefined,
+  };
+}
+
 /** `timeoutMs`: a request with no answer by then fails (a hang, for the chaos suite and fuzzer). */
-export function createClient(baseUrl: string, connections = 128, timeoutMs = 60_000): Client {
-  const url = new URL(baseUrl);
+export function createClient(target: Target, connections = 128, timeoutMs = 60_000): Client {
+  if (typeof target !== 'string') return injectClient(target);
+  const url = new URL(target);
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   function request(
     method: string,
@@ -34,13 +73,7 @@ export function createClient(baseUrl: string, connections = 128, timeoutMs = 60_
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            try {
-              body = text === '' ? undefined : JSON.parse(text);
-            } catch {
-              // Not JSON: the caller sees the text, and a contract test fails on it.
-            }
+            const body = parseBody(Buffer.concat(chunks).toString('utf8'));
             resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
           });
           res.on('error', reject);

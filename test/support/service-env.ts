@@ -47,6 +47,7 @@ export const LEFT_AT_DEFAULT: Readonly<Record<string, string>> = {
   REDIS_URL: 'the services find their master through REDIS_SENTINELS',
   REDIS_PREFIX: 'each service has its own Redis group',
   AMQP_QUEUE_PREFIX: 'the broker is private to the deployment; the default prefix is fine',
+  REDIS_WAIT_MAX_MS: 'the bounded wait for replicas before a 503: the default suits every deployment',
   AMQP_QUEUE_TYPE: 'compose and Helm run a three-node broker: quorum queues (the default) replicate',
   ORDER_MAX_LINES: 'a documented limit of the API: the same in every deployment',
   ORDER_MAX_QUANTITY: 'a documented limit of the API: the same in every deployment',

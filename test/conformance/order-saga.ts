@@ -82,12 +82,29 @@ export function describeOrderSagas(open: OpenStore<OrderStore>): void {
         leaseUntil: 1_000,
         deadline: 5_000,
         reason: undefined,
+        orderKey: 's1',
       };
       expect(begin).toEqual({ kind: 'started', saga: expected });
       expect(await store.findSaga('s1')).toEqual(expected);
       expect(await store.addItem('o1', 'c', 1, 1)).toEqual(refused('checkout_running'));
       expect(await store.findOrder('o1')).toMatchObject({ paid: false, items: O1_LINES, totalCost: 13 });
       expect(await store.expiredSagas(1_001, 10)).toEqual(['s1']);
+    });
+
+    it('keeps one order key for every saga of an order until batch_init rewrites it', async () => {
+      const store = await withOrder();
+      const first = await startCheckout(store, 'o1', 's1');
+      expect(first.orderKey).toBe('s1');
+      await abortCheckout(store, first);
+      const second = await startCheckout(store, 'o1', 's2');
+      // The same order to the participants: they keep one effect per order key.
+      expect(second.orderKey).toBe('s1');
+      expect((await store.findSaga('s2'))?.orderKey).toBe('s1');
+      await abortCheckout(store, second);
+      await store.putOrders([{ orderId: 'o1', userId: 'u1', items: O1_LINES, totalCost: 13 }]);
+      // A rewritten order is a new order: nothing the old one held may be given back into it.
+      expect((await startCheckout(store, 'o1', 's3')).orderKey).toBe('s3');
+      expect((await store.findSaga('s1'))?.orderKey).toBe('s1');
     });
 
     it('lets a checkout with another saga id join the running one', async () => {

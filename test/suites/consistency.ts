@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { inParallel } from '../../chaos/pool.js';
 import { createClient, field, type Client, type Target } from '../support/client.js';
+import { conservationProblem } from '../support/conservation.js';
 
 export { inParallel } from '../../chaos/pool.js';
 
@@ -58,6 +59,23 @@ export function describeConsistency(name: string, baseUrl: () => Target, users =
       );
       repeated.forEach((status, i) => expect(status === 200).toBe(statuses[i] === 200));
       await checkState();
+    });
+
+    it('starts over after a second batch_init: reused order ids charge the fresh users once', async () => {
+      // The public stress test calls batch_init at the start of every run, reusing ids "0".."n-1".
+      const population = { orders: 40, users: 10, items: 5, credit: 100, stock: 100 };
+      const { orders, users, items, credit, stock } = population;
+      for (let round = 1; round <= 2; round++) {
+        expect((await api().post(`/payment/batch_init/${users}/${credit}`)).status).toBe(200);
+        expect((await api().post(`/stock/batch_init/${items}/${stock}/1`)).status).toBe(200);
+        expect((await api().post(`/orders/batch_init/${orders}/${items}/${users}/1`)).status).toBe(200);
+        const answered = new Map<string, number>();
+        await inParallel(orders, 16, async (i) => {
+          answered.set(String(i), (await api().post(`/orders/checkout/${i}`)).status);
+        });
+        expect([...answered.values()].every((status) => status === 200)).toBe(true);
+        expect(await conservationProblem(api(), population, answered), `round ${round}`).toBeUndefined();
+      }
     });
 
     it('charges once and takes stock once for 50 concurrent checkouts of one order', async () => {

@@ -6,7 +6,7 @@
  */
 import type { Client } from './client.js';
 import { field } from './client.js';
-import { inParallel } from '../suites/consistency.js';
+import { inParallel } from '../../chaos/pool.js';
 
 export interface Population {
   orders: number;

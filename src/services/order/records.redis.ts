@@ -43,6 +43,8 @@ export function sagaOf(sagaId: string, fields: ReadonlyMap<string, string>): Sag
     leaseUntil: Number(fields.get('lease')),
     deadline: Number(fields.get('deadline')),
     reason: isReason(reason) ? reason : undefined,
+    // A saga written before order keys existed: its order id was the key.
+    orderKey: fields.get('okey') ?? fields.get('order') ?? '',
   };
 }
 

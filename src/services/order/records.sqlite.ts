@@ -27,6 +27,7 @@ export interface SagaRow {
   reason: string | null;
   started_at: number | null;
   journal: string;
+  order_key: string | null;
 }
 
 /** Rows one listing call examines at most. */
@@ -47,6 +48,7 @@ export function toSaga(row: SagaRow): Saga {
     leaseUntil: row.lease_until,
     deadline: row.deadline,
     reason: isReason(row.reason) ? row.reason : undefined,
+    orderKey: row.order_key ?? row.order_id,
   };
 }
 

@@ -46,21 +46,32 @@ function step<P extends Participant>(definition: SagaStep<P>): SagaStep {
 const STEPS: readonly SagaStep[] = [
   step({
     participant: 'stock',
-    action: ({ sagaId, orderId, items }) => ({ type: 'reserve', sagaId, orderId, items: aggregate(items) }),
-    compensation: ({ sagaId, orderId, items }) => ({
+    action: ({ sagaId, orderKey, items }) => ({
+      type: 'reserve',
+      sagaId,
+      orderId: orderKey,
+      items: aggregate(items),
+    }),
+    compensation: ({ sagaId, orderKey, items }) => ({
       type: 'release',
       sagaId,
-      orderId,
+      orderId: orderKey,
       items: aggregate(items),
     }),
   }),
   step({
     participant: 'payment',
-    action: ({ sagaId, orderId, userId, amount }) => ({ type: 'charge', sagaId, orderId, userId, amount }),
-    compensation: ({ sagaId, orderId, userId, amount }) => ({
+    action: ({ sagaId, orderKey, userId, amount }) => ({
+      type: 'charge',
+      sagaId,
+      orderId: orderKey,
+      userId,
+      amount,
+    }),
+    compensation: ({ sagaId, orderKey, userId, amount }) => ({
       type: 'refund',
       sagaId,
-      orderId,
+      orderId: orderKey,
       userId,
       amount,
     }),

@@ -40,6 +40,8 @@ interface OrderRow {
   saga_id: string | null;
   /** The order's last saga ids, space-separated, kept after they finish (for operators). */
   sagas: string;
+  /** The order key of its sagas (Saga.orderKey); NULL until its first checkout. */
+  incarnation: string | null;
 }
 
 const UNFINISHED = `state IN ('RUNNING', 'ABORTING')`;
@@ -85,8 +87,8 @@ export function openSqliteOrderStore(
   CREATE INDEX IF NOT EXISTS sagas_lease ON sagas (lease_until) WHERE ${UNFINISHED};
   CREATE INDEX IF NOT EXISTS sagas_expiry ON sagas (expires_at) WHERE expires_at IS NOT NULL;`);
   // Added for operators; a file written before them gains them here.
-  addColumns(db, 'orders', { sagas: "TEXT NOT NULL DEFAULT ''" });
-  addColumns(db, 'sagas', { started_at: 'INTEGER', journal: "TEXT NOT NULL DEFAULT ''" });
+  addColumns(db, 'orders', { sagas: "TEXT NOT NULL DEFAULT ''", incarnation: 'TEXT' });
+  addColumns(db, 'sagas', { started_at: 'INTEGER', journal: "TEXT NOT NULL DEFAULT ''", order_key: 'TEXT' });
 
   const selectOrder = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE order_id = ?');
   const insertOrder = db.prepare<[string, string]>(
@@ -100,8 +102,8 @@ export function openSqliteOrderStore(
   const appendLine = db.prepare<[string, number, string]>(
     'UPDATE orders SET items = items || ?, total_cost = ? WHERE order_id = ?',
   );
-  const freeze = db.prepare<[string, string, string]>(
-    'UPDATE orders SET saga_id = ?, sagas = ? WHERE order_id = ?',
+  const freeze = db.prepare<[string, string, string, string]>(
+    'UPDATE orders SET saga_id = ?, sagas = ?, incarnation = ? WHERE order_id = ?',
   );
   const unfreeze = db.prepare<[number, string, string]>(
     'UPDATE orders SET paid = paid OR ?, saga_id = NULL WHERE order_id = ? AND saga_id = ?',
@@ -111,10 +113,10 @@ export function openSqliteOrderStore(
   );
   // REPLACE: a finished saga of the same id may linger until the purge removes it.
   const insertSaga = db.prepare<
-    [string, string, string, string, number, string, number, number, number | null, string]
+    [string, string, string, string, number, string, number, number, number | null, string, string]
   >(`INSERT OR REPLACE INTO sagas (saga_id, order_id, user_id, items, amount, state, epoch, owner,
-       lease_until, deadline, reason, expires_at, started_at, journal)
-     VALUES (?, ?, ?, ?, ?, 'RUNNING', 1, ?, ?, ?, NULL, NULL, ?, ?)`);
+       lease_until, deadline, reason, expires_at, started_at, journal, order_key)
+     VALUES (?, ?, ?, ?, ?, 'RUNNING', 1, ?, ?, ?, NULL, NULL, ?, ?, ?)`);
   const setState = db.prepare<[SagaState, string | null, number | null, string, string]>(
     `UPDATE sagas SET state = ?, reason = coalesce(?, reason), expires_at = ?, journal = journal || ?
      WHERE saga_id = ?`,
@@ -170,6 +172,7 @@ export function openSqliteOrderStore(
     const { sagaId, owner, leaseUntil, deadline } = saga;
     const { user_id, items, total_cost } = order;
     const startedAt = saga.startedAt ?? null;
+    const orderKey = order.incarnation ?? sagaId;
     insertSaga.run(
       sagaId,
       orderId,
@@ -181,8 +184,9 @@ export function openSqliteOrderStore(
       deadline,
       startedAt,
       saga.journal ?? '',
+      orderKey,
     );
-    freeze.run(sagaId, linkSaga(order.sagas, sagaId), orderId);
+    freeze.run(sagaId, linkSaga(order.sagas, sagaId), orderKey, orderId);
     const started: Saga = {
       sagaId,
       orderId,
@@ -195,6 +199,7 @@ export function openSqliteOrderStore(
       leaseUntil,
       deadline,
       reason: undefined,
+      orderKey,
     };
     return { kind: 'started', saga: started };
   }

@@ -33,6 +33,14 @@ export interface Saga {
   deadline: number;
   /** Why it aborted, once ABORTING. */
   reason: Reason | undefined;
+  /**
+   * The order as the participants know it, for their one-effect-per-order guard: the id of the
+   * order's first saga since the order was last written whole. batch_init rewrites orders
+   * "0".."n-1" under the same ids; to the participants each rewrite is a new order, so a charge
+   * or reservation the previous order still holds is never given back into the re-initialised
+   * users and items (that would invent credit and stock).
+   */
+  orderKey: string;
 }
 
 export type StuckCounts = Record<'RUNNING' | 'ABORTING', number>;

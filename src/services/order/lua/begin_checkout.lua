@@ -10,9 +10,12 @@
   - else creates the saga (RUNNING, epoch 1, the order's items and total as stored, its user,
     its start time and first journal line when given), freezes the order (addItem refuses),
     links the saga to the order (the order's last saga ids, kept after the saga finishes) and
-    indexes the lease for the sweeper.
+    indexes the lease for the sweeper;
+  - the saga's order key ('okey', what participants guard one effect per order by) is the
+    order's 'inc': the first saga id since the order was last written whole (put_orders
+    replaces the hash, so an order id that batch_init reuses is a new order to participants).
 
-  KEYS[1]  order hash {user, items, total, paid, saga}
+  KEYS[1]  order hash {user, items, total, paid, saga, sagas, inc}
   KEYS[2]  saga hash of the new saga
   KEYS[3]  lease index (sorted set: saga id -> lease expiry ms)
   ARGV[1]  saga id
@@ -28,7 +31,7 @@
 ]]
 -- The order keeps links to its last sagas for operators, bounded to this many bytes.
 local MAX_LINKS_BYTES = 640
-local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'items', 'total', 'sagas')
+local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'items', 'total', 'sagas', 'inc')
 if not order[1] then
   return { 'not_found' }
 end
@@ -43,8 +46,9 @@ local saga
 if order[3] or redis.call('EXISTS', KEYS[2]) == 1 then
   saga = redis.call('HGETALL', KEYS[2])
 else
+  local inc = order[7] or ARGV[1]
   saga = {
-    'order', ARGV[2], 'user', order[1], 'items', order[4] or '', 'amount', order[5] or '0',
+    'order', ARGV[2], 'okey', inc, 'user', order[1], 'items', order[4] or '', 'amount', order[5] or '0',
     'state', 'RUNNING', 'epoch', '1', 'owner', ARGV[3], 'lease', ARGV[4], 'deadline', ARGV[5],
   }
   if ARGV[6] ~= '' then
@@ -60,7 +64,7 @@ else
   if #links > MAX_LINKS_BYTES then
     links = string.sub(links, string.find(links, ' ', #links - MAX_LINKS_BYTES, true) + 1)
   end
-  redis.call('HSET', KEYS[1], 'saga', ARGV[1], 'sagas', links)
+  redis.call('HSET', KEYS[1], 'saga', ARGV[1], 'sagas', links, 'inc', inc)
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
 end
 table.insert(saga, 1, 'started')

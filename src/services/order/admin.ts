@@ -1,5 +1,5 @@
 /**
- * The operator API (ARCHITECTURE §10) under /admin/ and the console page at /console, on the
+ * The operator API (docs/architecture.md, Operations) under /admin/ and the console page at /console, on the
  * order service's own port. Both exist only when ADMIN_TOKEN is set (else 404, like any unknown
  * path); every /admin/ request must carry `Authorization: Bearer <ADMIN_TOKEN>` (else 401).
  * The public gateway routes neither path (nginx answers them 404): operators reach a replica's

@@ -185,7 +185,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
    * no store write exists for them alone.
    */
   async function runSaga(saga: Saga, steps: StepRecord[]): Promise<Outcome> {
-    // Every line about this saga carries its ids (STYLE.md §12). One bindings object, not a
+    // Every line about this saga carries its ids (docs/architecture.md). One bindings object, not a
     // pino child: a child costs ~1.5 µs to make, and most sagas never log a line.
     const ids = { saga_id: saga.sagaId, order_id: saga.orderId };
     const lease = keepLease(store, saga, timing.leaseMs, log);

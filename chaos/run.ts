@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { check } from './checker.js';
 import { clusterAt, startCluster, stopCluster, type Cluster } from './cluster.js';
 import { allFaults, type Fault } from './faults.js';
+import { CHAOS_ADMIN_TOKEN, operatorFault } from './operator.js';
 import { fuzz, prepareTargets } from './fuzzer.js';
 import { newLedger, saveLedger } from './ledger.js';
 import { createRecorder } from './recorder.js';
@@ -45,6 +46,8 @@ const { values } = parseArgs({
 /** The saga lease of the services (SAGA_LEASE_MS default): a pause lasts three of them. */
 const LEASE_MS = Number(process.env['SAGA_LEASE_MS'] ?? 2000);
 const RESULTS = resultsDir('chaos');
+/** The operator row's token: the one a --dir cluster was started with, else the chaos one. */
+const ADMIN_TOKEN = process.env['ADMIN_TOKEN'] ?? CHAOS_ADMIN_TOKEN;
 const SIZES = values.quick
   ? { rounds: 4, buyers: 500, entities: 20_000, orders: 3000 }
   : { rounds: 8, buyers: 1000, entities: 100_000, orders: 12_000 };
@@ -65,7 +68,9 @@ function selectedFaults(cluster: Cluster | undefined): (Fault | undefined)[] {
   const filters = values.faults?.split(',');
   return [
     ...faults,
-    ...allFaults(cluster, LEASE_MS).filter((f) => !filters || filters.some((x) => f.name.includes(x))),
+    ...[...allFaults(cluster, LEASE_MS), operatorFault(cluster, 6, ADMIN_TOKEN)].filter(
+      (f) => !filters || filters.some((x) => f.name.includes(x)),
+    ),
   ];
 }
 
@@ -139,7 +144,8 @@ async function main(): Promise<number> {
     } else {
       ownDir = mkdtempSync(join(tmpdir(), 'chaos-cluster-'));
       console.log(`starting a cluster in ${ownDir}`);
-      cluster = await startCluster(ownDir);
+      // The admin API on, for the operator row.
+      cluster = await startCluster(ownDir, { ADMIN_TOKEN });
     }
   }
   const url = values.url ?? cluster?.url ?? '';

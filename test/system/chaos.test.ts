@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, stopCluster, type Cluster } from '../../chaos/cluster.js';
 import { killFault, pauseFault, type Fault } from '../../chaos/faults.js';
+import { CHAOS_ADMIN_TOKEN, operatorFault } from '../../chaos/operator.js';
 import { check, formatReport } from '../../chaos/checker.js';
 import { fuzz, prepareTargets } from '../../chaos/fuzzer.js';
 import { newLedger } from '../../chaos/ledger.js';
@@ -25,7 +26,8 @@ let cluster: Cluster | undefined;
 beforeAll(async () => {
   if (!existsSync(resolve('dist/cluster/cli.js'))) throw new Error('dist/ missing: run npm run build first');
   dir = mkdtempSync(join(tmpdir(), 'chaos-test-'));
-  cluster = await startCluster(dir);
+  // The admin API on, for the operator row.
+  cluster = await startCluster(dir, { ADMIN_TOKEN: CHAOS_ADMIN_TOKEN });
 }, 300_000);
 
 afterAll(async () => {
@@ -87,6 +89,14 @@ describe('chaos (short)', () => {
     const workload = mixedWorkload({ entities: 5000, orders: 1500, workers: 32 });
     const { takeovers } = await survives(workload, pauseFault(theCluster(), 'order-1', 6000));
     // The frozen replica owned a running saga (the fault waits for one): the other took it.
+    expect(takeovers).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('keeps the consistency scenario exact while an operator retries and cancels and an order replica is SIGKILLed', async () => {
+    const fault = operatorFault(theCluster());
+    const { takeovers } = await survives(consistencyWorkload({ rounds: 3, buyers: 300 }), fault);
+    console.log(`operator: ${JSON.stringify(fault.tally)}`);
+    // The operator acted (the fault fails otherwise), and the killed replica's sagas were taken over.
     expect(takeovers).toBeGreaterThan(0);
   }, 240_000);
 });

@@ -89,7 +89,7 @@ export function createConsumer<P extends Participant>(options: ConsumerOptions<P
     try {
       act(channel);
     } catch (err) {
-      log.debug({ queue, err: String(err) }, 'channel gone before acknowledgement; the broker redelivers');
+      log.debug({ queue, err }, 'channel gone before acknowledgement; the broker redelivers');
     }
   }
 
@@ -139,7 +139,7 @@ export function createConsumer<P extends Participant>(options: ConsumerOptions<P
         (message.properties.headers as Record<string, unknown> | undefined)?.['x-delivery-count'] ?? 0,
       );
       const delay = backoff(deliveries, { baseMs: options.retryDelayMs, maxMs: MAX_RETRY_DELAY_MS });
-      log.warn({ queue, deliveries, err: String(err) }, 'command handler failed; redelivering');
+      log.warn({ queue, deliveries, err }, 'command handler failed; redelivering');
       await pause(delay);
       onChannel(channel, (ch) => ch.nack(message, false, true));
       return;
@@ -158,7 +158,7 @@ export function createConsumer<P extends Participant>(options: ConsumerOptions<P
 
   async function subscribe(model: ChannelModel, lost: () => void): Promise<void> {
     const channel = await model.createChannel();
-    channel.on('error', (err: unknown) => log.warn({ queue, err: String(err) }, 'consumer channel error'));
+    channel.on('error', (err: unknown) => log.warn({ queue, err }, 'consumer channel error'));
     channel.on('close', () => {
       if (current?.channel === channel) current = undefined;
       if (!closing) lost();
@@ -172,7 +172,7 @@ export function createConsumer<P extends Participant>(options: ConsumerOptions<P
         return;
       }
       const work = handle(channel, message).catch((err: unknown) => {
-        log.error({ queue, err: String(err) }, 'unexpected consumer failure');
+        log.error({ queue, err }, 'unexpected consumer failure');
       });
       inFlight.add(work);
       void work.finally(() => inFlight.delete(work));

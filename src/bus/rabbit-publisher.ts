@@ -191,7 +191,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         stats.batchesRetried += 1;
         target.waiting.unshift(...again);
         log.warn(
-          { queue: target.queue, commands: again.length, err: err instanceof Error ? err.message : 'nack' },
+          { queue: target.queue, commands: again.length, err: err instanceof Error ? err : 'nack' },
           'batch not confirmed; publishing again',
         );
       }

@@ -96,7 +96,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
   async function setup(fresh: ChannelModel): Promise<void> {
     try {
       const channel = await fresh.createConfirmChannel();
-      channel.on('error', (err: unknown) => log.warn({ err: String(err) }, 'publishing channel error'));
+      channel.on('error', (err: unknown) => log.warn({ err }, 'publishing channel error'));
       channel.on('close', reconnect(fresh));
       await declareTopology(channel, queuePrefix, deliveryLimit, queueType);
       await publisher.attach(channel);
@@ -124,24 +124,19 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
       setup,
     },
   });
-  connection.on('error', (err: unknown) => log.warn({ err: String(err) }, 'AMQP connection error'));
+  connection.on('error', (err: unknown) => log.warn({ err }, 'AMQP connection error'));
   connection.on('connect', () => {
     connects += 1;
     log.info({ reconnect: connects > 1 }, 'AMQP connected');
   });
   connection.on('disconnect', (err: unknown) => {
     model = undefined;
-    log.warn({ err: String(err) }, 'AMQP connection lost; reconnecting');
+    log.warn({ err }, 'AMQP connection lost; reconnecting');
   });
   connection.on('reconnect-scheduled', (info: { attempt: number; delay: number; error: unknown }) =>
-    log.info(
-      { attempt: info.attempt, delayMs: info.delay, err: String(info.error) },
-      'AMQP reconnect scheduled',
-    ),
+    log.info({ attempt: info.attempt, delayMs: info.delay, err: info.error }, 'AMQP reconnect scheduled'),
   );
-  connection.on('reconnect-failed', (err: unknown) =>
-    log.error({ err: String(err) }, 'AMQP reconnection given up'),
-  );
+  connection.on('reconnect-failed', (err: unknown) => log.error({ err }, 'AMQP reconnection given up'));
   await connection.waitForConnect();
 
   return {
@@ -171,9 +166,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
       if (current !== undefined) {
         await consumer
           .attach(current, reconnect(current))
-          .catch((err: unknown) =>
-            log.warn({ participant, err: String(err) }, 'subscribing deferred to reconnection'),
-          );
+          .catch((err: unknown) => log.warn({ participant, err }, 'subscribing deferred to reconnection'));
       }
     },
 

@@ -152,7 +152,7 @@ async function restart(child: Child): Promise<void> {
     if (child.spec.kind === 'rabbitmq') await readyForRestart(child.spec.dir, child.spec.port);
     if (child.spec.kind === 'redis') await holdRedisMaster(child.spec);
   } catch (error) {
-    log.error({ component: child.spec.name, err: String(error) }, 'restart preparation failed');
+    log.error({ component: child.spec.name, err: error }, 'restart preparation failed');
   }
   if (stopping) return;
   child.restarts += 1;

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signalGroup } from '../src/cluster/processes.js';
 import type { Cluster } from './cluster.js';
+import { killEachReplicaFault } from './unkeyed.js';
 
 export interface Fault {
   name: string;
@@ -67,6 +68,7 @@ export function allFaults(cluster: Cluster, leaseMs: number): Fault[] {
     killFault(cluster, 'sentinel-1'),
     killFault(cluster, 'rabbitmq'),
     killFault(cluster, 'nginx'),
+    killEachReplicaFault(cluster),
     pauseFault(cluster, 'order-1', 3 * leaseMs),
   ];
 }

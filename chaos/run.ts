@@ -9,7 +9,7 @@
  *   npm run chaos                         start a cluster in a temp dir, run all, stop it
  *   npm run chaos -- --dir .cluster       use the cluster already running there (left running)
  *   npm run chaos -- --url http://...     any deployment, no faults (workloads + fuzz only)
- *   options: --scenarios consistency,mixed  --faults order-1,rabbitmq (substrings)  --quick
+ *   options: --scenarios consistency,mixed,unkeyed  --faults order-1,rabbitmq (substrings)  --quick
  *            --no-fuzz  --no-baseline  --keep-ledgers  --untouched 0.1 (share of untouched batch ids checked
  *            after a fault; the run without a fault checks all)
  */
@@ -26,6 +26,7 @@ import { newLedger, saveLedger } from './ledger.js';
 import { createRecorder } from './recorder.js';
 import { formatErrors, formatTable, rowOf, type Row } from './report.js';
 import { runScenario } from './scenario.js';
+import { unkeyedWorkload } from './unkeyed.js';
 import { consistencyWorkload, mixedWorkload, type Workload } from './workloads.js';
 import { commitMeasured, machine, resultsDir } from '../scripts/results.js';
 
@@ -33,7 +34,7 @@ const { values } = parseArgs({
   options: {
     url: { type: 'string' },
     dir: { type: 'string' },
-    scenarios: { type: 'string', default: 'consistency,mixed' },
+    scenarios: { type: 'string', default: 'consistency,mixed,unkeyed' },
     faults: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'no-fuzz': { type: 'boolean', default: false },
@@ -59,6 +60,8 @@ function workloads(): Workload[] {
     list.push(consistencyWorkload({ rounds: SIZES.rounds, buyers: SIZES.buyers }));
   if (wanted.includes('mixed'))
     list.push(mixedWorkload({ entities: SIZES.entities, orders: SIZES.orders, workers: 64 }));
+  // Every write endpoint without a client key: the gateway's own keys make re-sends exact.
+  if (wanted.includes('unkeyed')) list.push(unkeyedWorkload({ requests: SIZES.orders, workers: 64 }));
   return list;
 }
 
@@ -167,7 +170,7 @@ async function main(): Promise<number> {
     // latest.json is the table the README quotes: only a complete run replaces it.
     const complete =
       cluster !== undefined && !values.quick && !values['no-baseline'] && values.faults === undefined;
-    if (complete && values.scenarios === 'consistency,mixed' && fuzzResult !== undefined) {
+    if (complete && values.scenarios === 'consistency,mixed,unkeyed' && fuzzResult !== undefined) {
       writeFileSync(join(RESULTS, 'latest.json'), JSON.stringify(result, null, 2));
     }
     console.log(`\n${formatTable(rows)}\n\n${formatErrors(rows)}`);

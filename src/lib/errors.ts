@@ -19,6 +19,10 @@ export const HTTP_ERRORS: Readonly<Record<Reason, { status: number; message: str
     status: 400,
     message: 'order is full: it may hold at most ORDER_MAX_LINES lines and ORDER_MAX_QUANTITY units',
   },
+  idempotency_key_reused: {
+    status: 422,
+    message: 'idempotency_key_reused',
+  },
   compensated: { status: 409, message: 'checkout was cancelled' },
   checkout_timeout: { status: 409, message: 'checkout did not complete in time; nothing was charged' },
   operator: { status: 409, message: 'checkout was cancelled by an operator; nothing was charged' },

@@ -2,6 +2,7 @@
  * The HTTP shell shared by every process: Fastify with route schemas, JSON errors, and the
  * guarantee that a request's fault is a 4xx and only a bug is a 5xx (docs/architecture.md, Invariants).
  */
+import { createHash } from 'node:crypto';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -41,6 +42,15 @@ export const IDEMPOTENCY_HEADERS = {
   type: 'object',
   properties: { 'idempotency-key': IDEMPOTENCY_KEY },
 } as const;
+
+/**
+ * What an Idempotency-Key is bound to (IETF httpapi idempotency-key draft): the method and the
+ * path with its parameters, hashed so the record stays small and holds no spaces. A key sent
+ * again with another request answers 422 `idempotency_key_reused`.
+ */
+export function fingerprintOf(request: { method: string; url: string }): string {
+  return createHash('sha256').update(`${request.method} ${request.url}`).digest('base64url').slice(0, 22);
+}
 
 /** Largest n a batch_init accepts: beyond it one request would hold the store for seconds. */
 export const MAX_BATCH = 1_000_000;

@@ -12,6 +12,7 @@ export type Reason =
   | 'checkout_running'
   | 'overflow'
   | 'order_too_large'
+  | 'idempotency_key_reused'
   | 'compensated'
   | 'checkout_timeout'
   /** An operator cancelled the checkout (POST /admin/sagas/{order_id}/cancel). */
@@ -35,6 +36,7 @@ const REASONS: ReadonlySet<string> = new Set<Reason>([
   'checkout_running',
   'overflow',
   'order_too_large',
+  'idempotency_key_reused',
   'compensated',
   'checkout_timeout',
   'operator',

@@ -249,22 +249,28 @@ export function sagaRecords(db: Db, ttlMs: number, giveBack: (taken: string) => 
   };
 }
 
-/** Client operation ids (Idempotency-Key): the first outcome, replayed on a repeat. */
+/**
+ * Client operation ids (Idempotency-Key): the first outcome, replayed on a repeat of the same
+ * request; the key is bound to the request's fingerprint (method + path), and another request
+ * with it answers `idempotency_key_reused`, changing nothing.
+ */
 export interface OpRecords {
   /** Call inside the store's transaction. Without an op id, just runs `step`. */
-  once(opId: string | undefined, step: () => Outcome): Outcome;
+  once(opId: string | undefined, step: () => Outcome, fingerprint?: string): Outcome;
 }
 
 export function opRecords(db: Db, ttlMs: number): OpRecords {
   const records = recordTable(db, 'op_records', ttlMs);
   return {
-    once(opId, step) {
+    once(opId, step, fingerprint = '') {
       if (opId === undefined) return step();
       const now = Date.now();
       const seen = records.find(opId, now);
-      if (seen !== undefined) return outcomeOf(seen.status);
+      if (seen !== undefined) {
+        return seen.payload === fingerprint ? outcomeOf(seen.status) : refused('idempotency_key_reused');
+      }
       const outcome = step();
-      records.put(opId, outcome.ok ? 'ok' : outcome.reason, '', now);
+      records.put(opId, outcome.ok ? 'ok' : outcome.reason, fingerprint, now);
       return outcome;
     },
   };

@@ -107,6 +107,18 @@ function describeOrders(open: OpenStore<OrderStore>): void {
       expect(order).toMatchObject({ paid: true, items: [['a', 1]], totalCost: 7 });
     });
 
+    it('binds an op id to its request: another addItem with it is refused and changes nothing', async () => {
+      const store = await fresh();
+      await store.createOrder('o1', 'u1');
+      await store.createOrder('o2', 'u1');
+      expect(await store.addItem('o1', 'a', 2, 3, 'key', 'POST /orders/addItem/o1/a/2')).toEqual(OK);
+      const reused = refused('idempotency_key_reused');
+      expect(await store.addItem('o2', 'a', 2, 3, 'key', 'POST /orders/addItem/o2/a/2')).toEqual(reused);
+      expect(await store.addItem('o1', 'a', 2, 3, 'key', 'POST /orders/addItem/o1/a/2')).toEqual(OK);
+      expect(await store.findOrder('o1')).toMatchObject({ items: [['a', 2]], totalCost: 6 });
+      expect(await store.findOrder('o2')).toMatchObject({ items: [], totalCost: 0 });
+    });
+
     it('answers order_too_large past the most lines of an order and changes nothing', async () => {
       const store = await fresh();
       await store.createOrder('o1', 'u1');

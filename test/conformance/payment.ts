@@ -95,6 +95,18 @@ function describePaymentUsers(open: OpenStore<PaymentStore>): void {
   });
 
   describe('operation ids', () => {
+    it('binds an op id to its request: another request with it is refused and changes nothing', async () => {
+      const store = await withUser('u', 10);
+      await store.createUser('v');
+      expect(await store.addFunds('u', 100, 'key', 'POST /payment/add_funds/u/100')).toEqual(OK);
+      const reused = refused('idempotency_key_reused');
+      expect(await store.addFunds('v', 70, 'key', 'POST /payment/add_funds/v/70')).toEqual(reused);
+      expect(await store.pay('u', 30, 'key', 'POST /payment/pay/u/30')).toEqual(reused);
+      expect(await store.addFunds('u', 100, 'key', 'POST /payment/add_funds/u/100')).toEqual(OK);
+      expect(await store.findCredit('u')).toBe(110);
+      expect(await store.findCredit('v')).toBe(0);
+    });
+
     it('applies addFunds once however often it is repeated with its op id', async () => {
       const store = await withUser('u', 10);
       expect(await store.addFunds('u', 5, 'op-1')).toEqual(OK);

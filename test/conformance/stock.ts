@@ -95,6 +95,16 @@ function describeStockItems(open: OpenStore<StockStore>): void {
   });
 
   describe('operation ids', () => {
+    it('binds an op id to its request: another request with it is refused and changes nothing', async () => {
+      const store = await withItem('i', 10);
+      const reused = refused('idempotency_key_reused');
+      expect(await store.subtract('i', 4, 'key', 'POST /stock/subtract/i/4')).toEqual(OK);
+      expect(await store.subtract('i', 5, 'key', 'POST /stock/subtract/i/5')).toEqual(reused);
+      expect(await store.add('i', 4, 'key', 'POST /stock/add/i/4')).toEqual(reused);
+      expect(await store.subtract('i', 4, 'key', 'POST /stock/subtract/i/4')).toEqual(OK);
+      expect(await store.findItem('i')).toEqual({ stock: 6, price: 10 });
+    });
+
     it('applies an add once however often it is repeated with its op id', async () => {
       const store = await withItem('i', 10);
       expect(await store.add('i', 5, 'op-1')).toEqual(OK);

@@ -85,6 +85,23 @@ export function describeContract(name: string, baseUrl: () => Target): void {
       });
     });
 
+    it('binds an Idempotency-Key to its request: 422 for another, the first answer replayed', async () => {
+      const u1 = await newUser(0);
+      const u2 = await newUser(0);
+      const key = { 'idempotency-key': `bound-${u1}` };
+      const first = await api().post(`/payment/add_funds/${u1}/100`, key);
+      expect(first.status).toBe(200);
+      for (const path of [`/payment/add_funds/${u2}/70`, `/payment/pay/${u1}/30`]) {
+        const reused = await api().post(path, key);
+        expect(reused.status, path).toBe(422);
+        expect(reused.body, path).toEqual({ error: 'idempotency_key_reused' });
+      }
+      const again = await api().post(`/payment/add_funds/${u1}/100`, key);
+      expect({ status: again.status, body: again.body }).toEqual({ status: first.status, body: first.body });
+      expect(await credit(u1)).toBe(100);
+      expect(await credit(u2)).toBe(0);
+    });
+
     it('batch-initialises users, items and orders like the reference', async () => {
       expect((await api().post('/payment/batch_init/20/50')).status).toBe(200);
       expect((await api().post('/stock/batch_init/20/100/3')).status).toBe(200);

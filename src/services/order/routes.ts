@@ -6,6 +6,7 @@ import {
   IDEMPOTENCY_HEADERS,
   MAX_BATCH,
   amount,
+  fingerprintOf,
   pathParams,
   sendOutcome,
   type App,
@@ -98,6 +99,7 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
         quantity,
         itemPrice,
         request.headers['idempotency-key'],
+        fingerprintOf(request),
       );
       return sendOutcome(reply, outcome, { msg: `item ${itemId} added to order ${orderId}` });
     },

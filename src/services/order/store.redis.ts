@@ -94,7 +94,7 @@ export function createRedisOrderStore(
       };
     },
 
-    async addItem(orderId, itemId, quantity, price, opId) {
+    async addItem(orderId, itemId, quantity, price, opId, fingerprint = '') {
       // A client's key is remembered as long as saga records; a per-call id only for resends.
       const [record, ttlMs] =
         opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
@@ -106,6 +106,7 @@ export function createRedisOrderStore(
         String(quantity),
         String(limits.maxLines),
         String(limits.maxQuantity),
+        fingerprint,
       ];
       return outcomeOf(statusOf(await durably(durable, () => lua.add_item(callKeys, args))));
     },

@@ -225,8 +225,14 @@ export function openSqliteOrderStore(
 
   const ops = opRecords(db, options.recordTtlMs);
   const addItemTx = db.transaction(
-    (orderId: string, itemId: string, quantity: number, price: number, opId: string | undefined) =>
-      ops.once(opId, () => addItem(orderId, itemId, quantity, price)),
+    (
+      orderId: string,
+      itemId: string,
+      quantity: number,
+      price: number,
+      opId: string | undefined,
+      fingerprint: string | undefined,
+    ) => ops.once(opId, () => addItem(orderId, itemId, quantity, price), fingerprint),
   );
   const putOrdersTx = db.transaction((orders: readonly NewOrder[]) => {
     for (const { orderId, userId, items, totalCost } of orders) {
@@ -252,8 +258,8 @@ export function openSqliteOrderStore(
         const row = selectOrder.get(orderId);
         return row && toOrder(row);
       }),
-    addItem: (orderId, itemId, quantity, price, opId) =>
-      group.run(() => addItemTx(orderId, itemId, quantity, price, opId)),
+    addItem: (orderId, itemId, quantity, price, opId, fingerprint) =>
+      group.run(() => addItemTx(orderId, itemId, quantity, price, opId, fingerprint)),
     putOrders: (orders) => group.run(() => putOrdersTx(orders)),
     beginCheckout: (orderId, saga) => group.run(() => beginTx(orderId, saga)),
     findSaga: (sagaId) =>

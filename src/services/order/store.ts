@@ -112,9 +112,17 @@ export interface OrderStore {
    * Appends a line and adds quantity × price. `opId` (the client's Idempotency-Key) makes a
    * repeat return the first outcome unapplied. Refusals: order_not_found, order_paid,
    * checkout_running, overflow, order_too_large (past the store's OrderLimits: lines, or
-   * total quantity).
+   * total quantity). The key is bound to `fingerprint` (method + path of its first request,
+   * default ''): a repeat with another fingerprint answers idempotency_key_reused.
    */
-  addItem(orderId: string, itemId: string, quantity: number, price: number, opId?: string): Promise<Outcome>;
+  addItem(
+    orderId: string,
+    itemId: string,
+    quantity: number,
+    price: number,
+    opId?: string,
+    fingerprint?: string,
+  ): Promise<Outcome>;
   /** Writes (or replaces) whole orders. */
   putOrders(orders: readonly NewOrder[]): Promise<void>;
   beginCheckout(orderId: string, saga: NewSaga): Promise<Begin>;

@@ -7,6 +7,7 @@ import {
   IDEMPOTENCY_HEADERS,
   MAX_BATCH,
   amount,
+  fingerprintOf,
   pathParams,
   sendOutcome,
   type App,
@@ -58,7 +59,8 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     async (request, reply) => {
       const { user_id: userId } = request.params;
       const value = amount(request.params.amount, 'amount');
-      const outcome = await store.addFunds(userId, value, request.headers['idempotency-key']);
+      const key = request.headers['idempotency-key'];
+      const outcome = await store.addFunds(userId, value, key, fingerprintOf(request));
       return sendOutcome(reply, outcome, { msg: `credit of ${userId} increased` });
     },
   );
@@ -75,7 +77,8 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     async (request, reply) => {
       const { user_id: userId } = request.params;
       const value = amount(request.params.amount, 'amount');
-      const outcome = await store.pay(userId, value, request.headers['idempotency-key']);
+      const key = request.headers['idempotency-key'];
+      const outcome = await store.pay(userId, value, key, fingerprintOf(request));
       return sendOutcome(reply, outcome, { msg: `credit of ${userId} decreased` });
     },
   );

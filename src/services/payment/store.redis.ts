@@ -24,11 +24,17 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
   const keys = paymentKeys(options.prefix);
   const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'payment', SCRIPTS, options.metrics);
 
-  async function adjust(script: 'add_funds' | 'pay', userId: string, amount: number, opId?: string) {
+  async function adjust(
+    script: 'add_funds' | 'pay',
+    userId: string,
+    amount: number,
+    opId?: string,
+    fingerprint = '',
+  ) {
     // The client's op id, or a fresh id for this call so that a resend is not applied twice.
     const [record, ttlMs] =
       opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
-    const run = () => lua[script]([keys.user(userId), record], [String(amount), ttlMs]);
+    const run = () => lua[script]([keys.user(userId), record], [String(amount), ttlMs, fingerprint]);
     return outcomeOf(statusOf(await durably(durable, run)));
   }
 
@@ -43,8 +49,8 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
       return credit === null ? undefined : Number(credit);
     },
 
-    addFunds: (userId, amount, opId) => adjust('add_funds', userId, amount, opId),
-    pay: (userId, amount, opId) => adjust('pay', userId, amount, opId),
+    addFunds: (userId, amount, opId, fingerprint) => adjust('add_funds', userId, amount, opId, fingerprint),
+    pay: (userId, amount, opId, fingerprint) => adjust('pay', userId, amount, opId, fingerprint),
 
     async batchInit(n, startingMoney) {
       const money = String(startingMoney);

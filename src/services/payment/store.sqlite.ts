@@ -60,11 +60,11 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
   }
 
   const sagas = sagaRecords(db, options.recordTtlMs, giveBack);
-  const addFundsTx = db.transaction((userId: string, amount: number, opId: string | undefined) =>
-    ops.once(opId, () => addFunds(userId, amount)),
+  const addFundsTx = db.transaction((userId: string, amount: number, opId?: string, fingerprint?: string) =>
+    ops.once(opId, () => addFunds(userId, amount), fingerprint),
   );
-  const payTx = db.transaction((userId: string, amount: number, opId: string | undefined) =>
-    ops.once(opId, () => pay(userId, amount)),
+  const payTx = db.transaction((userId: string, amount: number, opId?: string, fingerprint?: string) =>
+    ops.once(opId, () => pay(userId, amount), fingerprint),
   );
   const chargeTx = db.transaction((sagaId: string, orderId: string, userId: string, amount: number) =>
     sagas.act(sagaId, orderId, () => charge(userId, amount)),
@@ -77,8 +77,9 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
   return {
     createUser: (userId) => group.run(() => void insertUser.run(userId)),
     findCredit: (userId) => group.run(() => selectCredit.get(userId)),
-    addFunds: (userId, amount, opId) => group.run(() => addFundsTx(userId, amount, opId)),
-    pay: (userId, amount, opId) => group.run(() => payTx(userId, amount, opId)),
+    addFunds: (userId, amount, opId, fingerprint) =>
+      group.run(() => addFundsTx(userId, amount, opId, fingerprint)),
+    pay: (userId, amount, opId, fingerprint) => group.run(() => payTx(userId, amount, opId, fingerprint)),
     batchInit: (n, startingMoney) => group.run(() => batchInitTx(n, startingMoney)),
     charge: (sagaId, orderId, userId, amount) => group.run(() => chargeTx(sagaId, orderId, userId, amount)),
     refund: (sagaId) => group.run(() => refundTx(sagaId)),

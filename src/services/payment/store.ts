@@ -9,12 +9,14 @@ export interface PaymentStore {
   createUser(userId: string): Promise<void>;
   findCredit(userId: string): Promise<number | undefined>;
   /**
-   * `opId` (the client's Idempotency-Key) makes a repeat return the first outcome unapplied.
-   * Refusals: user_not_found, overflow.
+   * `opId` (the client's Idempotency-Key) makes a repeat return the first outcome unapplied;
+   * the key is bound to `fingerprint` (method + path of its first request, default ''), and a
+   * repeat with another fingerprint answers idempotency_key_reused, changing nothing.
+   * Refusals: user_not_found, overflow, idempotency_key_reused.
    */
-  addFunds(userId: string, amount: number, opId?: string): Promise<Outcome>;
-  /** Refusals: user_not_found, insufficient_credit. */
-  pay(userId: string, amount: number, opId?: string): Promise<Outcome>;
+  addFunds(userId: string, amount: number, opId?: string, fingerprint?: string): Promise<Outcome>;
+  /** Refusals: user_not_found, insufficient_credit, idempotency_key_reused. */
+  pay(userId: string, amount: number, opId?: string, fingerprint?: string): Promise<Outcome>;
   /** Users "0".."n-1", replacing any with those ids. */
   batchInit(n: number, startingMoney: number): Promise<void>;
   /**

@@ -7,6 +7,7 @@ import {
   IDEMPOTENCY_HEADERS,
   MAX_BATCH,
   amount,
+  fingerprintOf,
   pathParams,
   sendOutcome,
   type App,
@@ -59,7 +60,7 @@ export function stockRoutes(app: App, store: StockStore): void {
         const { item_id: itemId } = request.params;
         const value = amount(request.params.amount, 'amount');
         const opId = request.headers['idempotency-key'];
-        const outcome = await store[op](itemId, value, opId);
+        const outcome = await store[op](itemId, value, opId, fingerprintOf(request));
         return sendOutcome(reply, outcome, {
           msg: `stock of ${itemId} ${op === 'add' ? 'increased' : 'decreased'}`,
         });

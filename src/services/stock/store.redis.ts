@@ -29,9 +29,15 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
   const recordOf = (opId: string | undefined): [key: string, ttlMs: number] =>
     opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
 
-  async function adjust(script: 'add' | 'subtract', itemId: string, amount: number, opId?: string) {
+  async function adjust(
+    script: 'add' | 'subtract',
+    itemId: string,
+    amount: number,
+    opId?: string,
+    fingerprint = '',
+  ) {
     const [record, ttlMs] = recordOf(opId);
-    const run = () => lua[script]([keys.item(itemId), record], [String(amount), ttlMs]);
+    const run = () => lua[script]([keys.item(itemId), record], [String(amount), ttlMs, fingerprint]);
     return outcomeOf(statusOf(await durably(durable, run)));
   }
 
@@ -46,8 +52,8 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
       return { stock: Number(stock), price: Number(price) };
     },
 
-    add: (itemId, amount, opId) => adjust('add', itemId, amount, opId),
-    subtract: (itemId, amount, opId) => adjust('subtract', itemId, amount, opId),
+    add: (itemId, amount, opId, fingerprint) => adjust('add', itemId, amount, opId, fingerprint),
+    subtract: (itemId, amount, opId, fingerprint) => adjust('subtract', itemId, amount, opId, fingerprint),
 
     async batchInit(n, startingStock, price) {
       const args = [String(startingStock), String(price)];

@@ -70,11 +70,11 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
   }
 
   const sagas = sagaRecords(db, options.recordTtlMs, giveBack);
-  const addTx = db.transaction((itemId: string, amount: number, opId: string | undefined) =>
-    ops.once(opId, () => add(itemId, amount)),
+  const addTx = db.transaction((itemId: string, amount: number, opId?: string, fingerprint?: string) =>
+    ops.once(opId, () => add(itemId, amount), fingerprint),
   );
-  const subtractTx = db.transaction((itemId: string, amount: number, opId: string | undefined) =>
-    ops.once(opId, () => subtract(itemId, amount)),
+  const subtractTx = db.transaction((itemId: string, amount: number, opId?: string, fingerprint?: string) =>
+    ops.once(opId, () => subtract(itemId, amount), fingerprint),
   );
   const reserveTx = db.transaction((sagaId: string, orderId: string, lines: readonly ItemLine[]) =>
     sagas.act(sagaId, orderId, () => reserve(lines)),
@@ -87,8 +87,9 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
   return {
     createItem: (itemId, price) => group.run(() => void insertItem.run(itemId, price)),
     findItem: (itemId) => group.run(() => selectItem.get(itemId)),
-    add: (itemId, amount, opId) => group.run(() => addTx(itemId, amount, opId)),
-    subtract: (itemId, amount, opId) => group.run(() => subtractTx(itemId, amount, opId)),
+    add: (itemId, amount, opId, fingerprint) => group.run(() => addTx(itemId, amount, opId, fingerprint)),
+    subtract: (itemId, amount, opId, fingerprint) =>
+      group.run(() => subtractTx(itemId, amount, opId, fingerprint)),
     batchInit: (n, startingStock, price) => group.run(() => batchInitTx(n, startingStock, price)),
     reserve: (sagaId, orderId, lines) => group.run(() => reserveTx(sagaId, orderId, lines)),
     release: (sagaId) => group.run(() => releaseTx(sagaId)),

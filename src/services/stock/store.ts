@@ -15,12 +15,14 @@ export interface StockStore {
   createItem(itemId: string, price: number): Promise<void>;
   findItem(itemId: string): Promise<Item | undefined>;
   /**
-   * `opId` (the client's Idempotency-Key) makes a repeat return the first outcome unapplied.
-   * Refusals: item_not_found, overflow.
+   * `opId` (the client's Idempotency-Key) makes a repeat return the first outcome unapplied;
+   * the key is bound to `fingerprint` (method + path of its first request, default ''), and a
+   * repeat with another fingerprint answers idempotency_key_reused, changing nothing.
+   * Refusals: item_not_found, overflow, idempotency_key_reused.
    */
-  add(itemId: string, amount: number, opId?: string): Promise<Outcome>;
-  /** Refusals: item_not_found, insufficient_stock. */
-  subtract(itemId: string, amount: number, opId?: string): Promise<Outcome>;
+  add(itemId: string, amount: number, opId?: string, fingerprint?: string): Promise<Outcome>;
+  /** Refusals: item_not_found, insufficient_stock, idempotency_key_reused. */
+  subtract(itemId: string, amount: number, opId?: string, fingerprint?: string): Promise<Outcome>;
   /** Items "0".."n-1", replacing any with those ids. */
   batchInit(n: number, startingStock: number, price: number): Promise<void>;
   /**

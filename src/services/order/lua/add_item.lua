@@ -10,20 +10,27 @@
   order) and the cost added with HINCRBY (exact 64-bit integers, never a double written back).
 
   KEYS[1]  order hash {user, items, total, paid, saga}
-  KEYS[2]  call record
+  KEYS[2]  call or operation record ('<status> <fingerprint>')
   ARGV[1]  the encoded line `item:qty,` (src/lib/items.ts)
   ARGV[2]  the line's cost qty * price as an exact integer string, or '' if it exceeds MAX_AMOUNT
   ARGV[3]  record TTL in ms
   ARGV[4]  the line's quantity
   ARGV[5]  most lines an order may hold
   ARGV[6]  most units (sum of quantities) an order may hold
+  ARGV[7]  fingerprint of the request (method + path; '' for a per-call record): a
+           record made by another request answers 'idempotency_key_reused', changing nothing
 
   Returns 'ok' | 'order_not_found' | 'order_paid' | 'checkout_running' | 'overflow' |
-  'order_too_large'.
+  'order_too_large' | 'idempotency_key_reused'.
 ]]
 local recorded = redis.call('GET', KEYS[2])
 if recorded then
-  return recorded
+  -- The key is bound to the request it first came with (IETF httpapi Idempotency-Key).
+  local answer, fingerprint = string.match(recorded, '^(%S+) (.*)$')
+  if fingerprint ~= ARGV[7] then
+    return 'idempotency_key_reused'
+  end
+  return answer
 end
 
 -- MAX_AMOUNT of src/lib/outcome.ts (2^53 - 1): below it every double is an exact integer.
@@ -53,5 +60,5 @@ if status == 'ok' then
   redis.call('HINCRBY', KEYS[1], 'total', ARGV[2])
   redis.call('HSET', KEYS[1], 'items', (order[5] or '') .. ARGV[1])
 end
-redis.call('SET', KEYS[2], status, 'PX', ARGV[3])
+redis.call('SET', KEYS[2], status .. ' ' .. ARGV[7], 'PX', ARGV[3])
 return status

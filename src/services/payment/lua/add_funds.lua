@@ -4,15 +4,23 @@
   returns the recorded outcome and changes nothing. Credit never exceeds MAX_AMOUNT.
 
   KEYS[1]  user credit (integer string)
-  KEYS[2]  operation record
+  KEYS[2]  operation record ('<status> <fingerprint>')
   ARGV[1]  amount (exact integer string, >= 1)
   ARGV[2]  record TTL in ms
+  ARGV[3]  fingerprint of the request (method + path; '' for a per-call record): a
+           record made by another request answers 'idempotency_key_reused', changing nothing
 
-  Returns 'ok' | 'user_not_found' | 'overflow'.
+  Returns 'ok' | 'user_not_found' | 'overflow' |
+  'idempotency_key_reused'.
 ]]
 local recorded = redis.call('GET', KEYS[2])
 if recorded then
-  return recorded
+  -- The key is bound to the request it first came with (IETF httpapi Idempotency-Key).
+  local answer, fingerprint = string.match(recorded, '^(%S+) (.*)$')
+  if fingerprint ~= ARGV[3] then
+    return 'idempotency_key_reused'
+  end
+  return answer
 end
 
 -- MAX_AMOUNT of src/lib/outcome.ts (2^53 - 1): below it every double is an exact integer, and
@@ -28,5 +36,5 @@ else
   redis.call('INCRBY', KEYS[1], ARGV[1])
   status = 'ok'
 end
-redis.call('SET', KEYS[2], status, 'PX', ARGV[2])
+redis.call('SET', KEYS[2], status .. ' ' .. ARGV[3], 'PX', ARGV[2])
 return status

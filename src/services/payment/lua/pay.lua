@@ -4,15 +4,23 @@
   reconnect) returns the recorded outcome and changes nothing. Credit never goes below 0.
 
   KEYS[1]  user credit (integer string)
-  KEYS[2]  operation record
+  KEYS[2]  operation record ('<status> <fingerprint>')
   ARGV[1]  amount (exact integer string, >= 1)
   ARGV[2]  record TTL in ms
+  ARGV[3]  fingerprint of the request (method + path; '' for a per-call record): a
+           record made by another request answers 'idempotency_key_reused', changing nothing
 
-  Returns 'ok' | 'user_not_found' | 'insufficient_credit'.
+  Returns 'ok' | 'user_not_found' | 'insufficient_credit' |
+  'idempotency_key_reused'.
 ]]
 local recorded = redis.call('GET', KEYS[2])
 if recorded then
-  return recorded
+  -- The key is bound to the request it first came with (IETF httpapi Idempotency-Key).
+  local answer, fingerprint = string.match(recorded, '^(%S+) (.*)$')
+  if fingerprint ~= ARGV[3] then
+    return 'idempotency_key_reused'
+  end
+  return answer
 end
 
 local status
@@ -25,5 +33,5 @@ else
   redis.call('DECRBY', KEYS[1], ARGV[1])
   status = 'ok'
 end
-redis.call('SET', KEYS[2], status, 'PX', ARGV[2])
+redis.call('SET', KEYS[2], status .. ' ' .. ARGV[3], 'PX', ARGV[2])
 return status

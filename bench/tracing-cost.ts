@@ -1,0 +1,102 @@
+/**
+ * `npx tsx bench/tracing-cost.ts [checkouts] [rounds]`: CPU-µs per committed checkout with
+ * tracing off and on, in one process (all services in one app, SQLite in memory, local bus,
+ * requests by inject: no network, no other process), rounds alternating off/on so both see
+ * the same machine load. "On" is the real SDK with its batching span processor; the exporter
+ * drops the spans, so the figure is the cost of creating, propagating and batching them
+ * (what an OTLP exporter adds on top is its serialisation and one HTTP POST per batch).
+ */
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { buildAllServices, type AllServices } from '../src/all-services.js';
+import { createLocalBus } from '../src/bus/local.js';
+import { loadConfig } from '../src/lib/config.js';
+import { silentLog } from '../src/lib/log.js';
+import { tracer, useTracer, type Tracer } from '../src/lib/tracing.js';
+import { tracerWith } from '../src/lib/tracing-sdk.js';
+import { openSqliteOrderStore } from '../src/services/order/store.sqlite.js';
+import { openSqlitePaymentStore } from '../src/services/payment/store.sqlite.js';
+import { openSqliteStockStore } from '../src/services/stock/store.sqlite.js';
+
+const CHECKOUTS = Number(process.argv[2] ?? 2000);
+const ROUNDS = Number(process.argv[3] ?? 4);
+let exported = 0;
+
+const dropping: SpanExporter = {
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void) {
+    exported += spans.length;
+    done({ code: 0 });
+  },
+  shutdown: () => Promise.resolve(),
+};
+
+async function system(): Promise<AllServices> {
+  const options = { recordTtlMs: 3_600_000 };
+  return buildAllServices(
+    {
+      order: openSqliteOrderStore(':memory:', options),
+      stock: openSqliteStockStore(':memory:', options),
+      payment: openSqlitePaymentStore(':memory:', options),
+    },
+    createLocalBus({ commandTtlMs: 30_000 }),
+    loadConfig({}),
+    silentLog(),
+  );
+}
+
+/** Orders ready to check out, each with one line of a well stocked item and a rich user. */
+async function prepare(app: AllServices['app'], count: number): Promise<string[]> {
+  await app.inject({ method: 'POST', url: `/stock/batch_init/10/1000000000/1` });
+  await app.inject({ method: 'POST', url: `/payment/batch_init/10/1000000000` });
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const order = await app.inject({ method: 'POST', url: `/orders/create/${i % 10}` });
+    const id = (order.json() as { order_id: string }).order_id;
+    await app.inject({ method: 'POST', url: `/orders/addItem/${id}/${i % 10}/1` });
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** CPU-µs per checkout of `ids`, 16 at a time. */
+async function measure(app: AllServices['app'], ids: string[]): Promise<number> {
+  const start = process.cpuUsage();
+  for (let i = 0; i < ids.length; i += 16) {
+    const answers = await Promise.all(
+      ids.slice(i, i + 16).map((id) => app.inject({ method: 'POST', url: `/orders/checkout/${id}` })),
+    );
+    if (answers.some((a) => a.statusCode !== 200)) throw new Error('a checkout failed');
+  }
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / ids.length;
+}
+
+const off = tracer();
+const offSystem = await system();
+const sdk: Tracer = tracerWith(dropping, 'tracing-cost');
+useTracer(sdk);
+const onSystem = await system();
+useTracer(off);
+
+const results: Record<'off' | 'on', number[]> = { off: [], on: [] };
+for (let round = 0; round < ROUNDS; round++) {
+  for (const mode of ['off', 'on'] as const) {
+    const app = mode === 'off' ? offSystem.app : onSystem.app;
+    useTracer(mode === 'off' ? off : sdk);
+    const ids = await prepare(app, CHECKOUTS);
+    results[mode].push(await measure(app, ids));
+    await sdk.flush();
+  }
+}
+useTracer(off);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+for (const mode of ['off', 'on'] as const) {
+  console.log(
+    `tracing ${mode}: CPU-us per checkout ${results[mode].map((v) => v.toFixed(0)).join(' ')} (median ${median(results[mode]).toFixed(0)})`,
+  );
+}
+console.log(
+  `spans exported while on: ${exported} (${(exported / (CHECKOUTS * ROUNDS)).toFixed(1)} per checkout)`,
+);
+await offSystem.close();
+await onSystem.close();

@@ -17,7 +17,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**', 'bench/**', 'chaos/**', 'scripts/**', 'src/cluster/cli.ts'],
+    files: ['test/**', 'harness/**', 'bench/**', 'chaos/**', 'scripts/**', 'src/cluster/cli.ts'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -9,16 +9,15 @@
  *   rendered by the cluster's own renderer with the no-op servers as every upstream.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { execFile } from 'node:child_process';
+import { startCluster, stopCluster } from '../harness/cluster.js';
+import { spawnReady, startEmbedded, stopChild } from '../harness/launch.js';
 import { NGINX } from '../src/cluster/components.js';
 import { gatewayConf } from '../src/cluster/nginx-conf.js';
 import { freePorts } from '../src/cluster/ports.js';
-import { readState } from '../src/cluster/state.js';
+import type { ClusterState } from '../src/cluster/state.js';
 import { waitFor } from '../src/lib/retry.js';
 
 export type TargetName = 'embedded' | 'cluster';
@@ -48,10 +47,7 @@ export interface StartOptions {
 }
 
 const HOST = '127.0.0.1';
-const EMBEDDED = resolve('dist/single-process.js');
-const CLUSTER_CLI = resolve('dist/cluster/cli.js');
 const NOOP = resolve('bench/noop-server.ts');
-const run = promisify(execFile);
 
 /**
  * `--cpu-prof` is refused in NODE_OPTIONS, which is how flags reach the cluster's services:
@@ -83,63 +79,20 @@ function profileFlags(dir: string | undefined): string[] {
   return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250'];
 }
 
-/** Spawns a process that prints `ready http://HOST:PORT` and answers that port. */
-async function spawnReady(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((ok, fail) => {
-    let seen = '';
-    const timer = setTimeout(() => fail(new Error(`${args.join(' ')} did not get ready: ${seen}`)), 60_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const match = /^ready http:\/\/[^:]+:(\d+)/m.exec(seen);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        ok(Number(match[1]));
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`${args.join(' ')} exited with ${code}: ${seen}`));
-    });
-  });
-  child.stdout?.resume();
-  return { child, port };
-}
-
-/** SIGTERM, then SIGKILL if it is still there after `graceMs`. */
-async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
 function pidOf(child: ChildProcess): number {
   if (child.pid === undefined) throw new Error('child has no pid');
   return child.pid;
 }
 
-async function startEmbedded(opts: StartOptions): Promise<Running> {
+async function startEmbeddedTarget(opts: StartOptions): Promise<Running> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
   const ceiling = await spawnReady(process.execPath, ['--import', 'tsx', NOOP, '0'], {});
-  const system = await spawnReady(process.execPath, [...profileFlags(opts.profileDir), EMBEDDED], {
-    PORT: '0',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ...opts.serviceEnv,
-  }).catch(async (error: unknown) => {
-    await stopChild(ceiling.child);
-    throw error;
-  });
+  const system = await startEmbedded(dataDir, opts.serviceEnv, profileFlags(opts.profileDir)).catch(
+    async (error: unknown) => {
+      await stopChild(ceiling.child);
+      throw error;
+    },
+  );
   const pids = { embedded: pidOf(system.child) };
   return {
     name: 'embedded',
@@ -195,29 +148,14 @@ async function startCeilingGateway(dir: string): Promise<{ port: number; childre
   return { port: listenPort, children };
 }
 
-async function startCluster(opts: StartOptions): Promise<Running> {
+async function startClusterTarget(opts: StartOptions): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
-  const clusterDir = join(dir, 'cluster');
-  const env = { ...process.env, GATEWAY_PORT: '0', LOG_LEVEL: 'warn' };
-  const args = [CLUSTER_CLI, 'up', '--dir', clusterDir];
-  if (opts.profileDir !== undefined) {
-    args.push('--env', `NODE_OPTIONS=--import ${profilerPreload(opts.profileDir)}`);
-  }
-  for (const [name, value] of Object.entries(opts.serviceEnv)) args.push('--env', `${name}=${value}`);
-  const down = async (): Promise<void> => {
-    await run(process.execPath, [CLUSTER_CLI, 'down', '--dir', clusterDir], { env, timeout: 180_000 });
-  };
-  try {
-    await run(process.execPath, args, { env, timeout: 300_000 });
-  } catch (error) {
-    await down().catch(() => undefined);
-    throw error;
-  }
-  const state = (): NonNullable<ReturnType<typeof readState>> => {
-    const current = readState(clusterDir);
-    if (current === undefined) throw new Error(`no cluster state in ${clusterDir}`);
-    return current;
-  };
+  const serviceEnv = { ...opts.serviceEnv };
+  if (opts.profileDir !== undefined)
+    serviceEnv['NODE_OPTIONS'] = `--import ${profilerPreload(opts.profileDir)}`;
+  const cluster = await startCluster(join(dir, 'cluster'), { env: { LOG_LEVEL: 'warn' }, serviceEnv });
+  const down = (): Promise<void> => stopCluster(cluster);
+  const state = (): ClusterState => cluster.state();
   const ceiling = await startCeilingGateway(dir).catch(async (error: unknown) => {
     await down();
     throw error;
@@ -245,5 +183,5 @@ async function startCluster(opts: StartOptions): Promise<Running> {
 }
 
 export function startTarget(name: TargetName, opts: StartOptions): Promise<Running> {
-  return name === 'embedded' ? startEmbedded(opts) : startCluster(opts);
+  return name === 'embedded' ? startEmbeddedTarget(opts) : startClusterTarget(opts);
 }

@@ -12,8 +12,8 @@
  */
 import { parseArgs } from 'node:util';
 import { readPlan } from '../src/cluster/state.js';
-import { check, formatReport, redisLeaseProbe, type UnfinishedProbe } from './checker.js';
-import { loadLedger } from './ledger.js';
+import { check, formatReport, redisLeaseProbe, type UnfinishedProbe } from '../harness/checker.js';
+import { loadLedger } from '../harness/ledger.js';
 
 const { values } = parseArgs({
   options: {

@@ -9,10 +9,10 @@
  * the state must be exactly what the set-up left. Exits 1 otherwise.
  */
 import { parseArgs } from 'node:util';
-import { check, formatReport } from './checker.js';
-import { fuzz, prepareTargets } from './fuzzer.js';
-import { newLedger, saveLedger } from './ledger.js';
-import { createRecorder } from './recorder.js';
+import { check, formatReport } from '../harness/checker.js';
+import { fuzz, prepareTargets } from '../harness/fuzzer.js';
+import { newLedger, saveLedger } from '../harness/ledger.js';
+import { createRecorder } from '../harness/recorder.js';
 
 const { values } = parseArgs({
   options: {

@@ -10,10 +10,10 @@
  * order-1`), then judge the result with chaos/check.ts.
  */
 import { parseArgs } from 'node:util';
-import { saveLedger, newLedger } from './ledger.js';
-import { measure } from './metrics.js';
-import { createRecorder } from './recorder.js';
-import { consistencyWorkload, mixedWorkload } from './workloads.js';
+import { saveLedger, newLedger } from '../harness/ledger.js';
+import { measure } from '../harness/metrics.js';
+import { createRecorder } from '../harness/recorder.js';
+import { consistencyWorkload, mixedWorkload } from '../harness/workloads.js';
 
 const { values } = parseArgs({
   options: {

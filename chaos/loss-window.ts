@@ -15,8 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createClient, field } from '../test/support/client.js';
-import { startCluster } from '../test/support/cluster.js';
+import { createClient, field } from '../harness/client.js';
+import { startCluster, stopCluster } from '../harness/cluster.js';
 import { commitMeasured, machine, resultsDir } from '../scripts/results.js';
 
 interface Round {
@@ -41,7 +41,7 @@ const measured = { commit: commitMeasured(), machine: machine() };
 const cluster = await startCluster();
 const results: Round[] = [];
 try {
-  const api = createClient(cluster.baseUrl, WRITERS);
+  const api = createClient(cluster.url, WRITERS);
   for (let round = 1; round <= rounds; round++) {
     if ((await api.post('/stock/batch_init/1/0/1')).status !== 200) throw new Error('batch_init failed');
     let acknowledged = 0;
@@ -85,7 +85,7 @@ try {
   }
   api.close();
 } finally {
-  await cluster.down();
+  await stopCluster(cluster);
 }
 
 writeFileSync(

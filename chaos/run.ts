@@ -17,17 +17,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { check } from './checker.js';
-import { clusterAt, startCluster, stopCluster, type Cluster } from './cluster.js';
-import { allFaults, type Fault } from './faults.js';
-import { CHAOS_ADMIN_TOKEN, operatorFault } from './operator.js';
-import { fuzz, prepareTargets } from './fuzzer.js';
-import { newLedger, saveLedger } from './ledger.js';
-import { createRecorder } from './recorder.js';
-import { formatErrors, formatTable, rowOf, type Row } from './report.js';
-import { runScenario } from './scenario.js';
-import { unkeyedWorkload } from './unkeyed.js';
-import { consistencyWorkload, mixedWorkload, type Workload } from './workloads.js';
+import { check } from '../harness/checker.js';
+import { clusterAt, startCluster, stopCluster, type Cluster } from '../harness/cluster.js';
+import { allFaults, type Fault } from '../harness/faults.js';
+import { CHAOS_ADMIN_TOKEN, operatorFault } from '../harness/operator.js';
+import { fuzz, prepareTargets } from '../harness/fuzzer.js';
+import { newLedger, saveLedger } from '../harness/ledger.js';
+import { createRecorder } from '../harness/recorder.js';
+import { formatErrors, formatTable, rowOf, type Row } from '../harness/report.js';
+import { runScenario } from '../harness/scenario.js';
+import { unkeyedWorkload } from '../harness/unkeyed.js';
+import { consistencyWorkload, mixedWorkload, type Workload } from '../harness/workloads.js';
 import { commitMeasured, machine, resultsDir } from '../scripts/results.js';
 
 const { values } = parseArgs({

@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { latencyPlot } from '../bench/plot.js';
 import type { Report } from '../bench/report.js';
-import { formatTable, type Row } from '../chaos/report.js';
+import { formatTable, type Row } from '../harness/report.js';
 
 export const BENCH_TARGETS = ['embedded', 'cluster'] as const;
 

@@ -20,7 +20,7 @@ import { createRedisOrderStore } from '../../src/services/order/store.redis.js';
 import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
 import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
 import { buildAllServices, type AllServices } from '../../src/all-services.js';
-import { createClient, field } from '../support/client.js';
+import { createClient, field } from '../../harness/client.js';
 import { describeBadInput } from '../suites/bad-input.js';
 import { describeConsistency } from '../suites/consistency.js';
 import { describeContract } from '../suites/contract.js';

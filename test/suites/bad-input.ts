@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORDER_LIMITS } from '../../src/lib/config.js';
-import { createClient, field, type Client, type Target } from '../support/client.js';
+import { createClient, field, type Client, type Target } from '../../harness/client.js';
 
 const BAD_AMOUNTS = [
   '0',

@@ -3,11 +3,11 @@
  * real HTTP with many connections, against any running target.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { inParallel } from '../../chaos/pool.js';
-import { createClient, field, type Client, type Target } from '../support/client.js';
+import { inParallel } from '../../harness/pool.js';
+import { createClient, field, type Client, type Target } from '../../harness/client.js';
 import { conservationProblem } from '../support/conservation.js';
 
-export { inParallel } from '../../chaos/pool.js';
+export { inParallel } from '../../harness/pool.js';
 
 export function describeConsistency(name: string, baseUrl: () => Target, users = 1000): void {
   describe(`consistency (${name})`, () => {

@@ -3,7 +3,7 @@
  * the embedded system, the in-process system on Redis stores, or a cluster behind nginx.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClient, field, type Client, type Target } from '../support/client.js';
+import { createClient, field, type Client, type Target } from '../../harness/client.js';
 
 export function describeContract(name: string, baseUrl: () => Target): void {
   describe(`API contract (${name})`, () => {

@@ -4,9 +4,9 @@
  * and stock that left is accounted for by exactly the paid orders, and every order that was
  * answered 200 is paid. Answers undefined when all holds, else the first violation.
  */
-import type { Client } from './client.js';
-import { field } from './client.js';
-import { inParallel } from '../../chaos/pool.js';
+import type { Client } from '../../harness/client.js';
+import { field } from '../../harness/client.js';
+import { inParallel } from '../../harness/pool.js';
 
 export interface Population {
   orders: number;

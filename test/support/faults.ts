@@ -5,7 +5,7 @@
  */
 import type { Bus, Commands, Participant, Reply } from '../../src/bus/bus.js';
 import type { DeliveryFaults } from '../../src/bus/local.js';
-import { seeded } from '../../chaos/pool.js';
+import { seeded } from '../../harness/pool.js';
 
 export interface FaultRates {
   drop: number;

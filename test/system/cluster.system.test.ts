@@ -6,31 +6,31 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClient } from '../support/client.js';
-import { startCluster, type TestCluster } from '../support/cluster.js';
+import { createClient } from '../../harness/client.js';
+import { startCluster, stopCluster, type Cluster } from '../../harness/cluster.js';
 import { conservationProblem } from '../support/conservation.js';
 import { describeBadInput } from '../suites/bad-input.js';
 import { describeConsistency, inParallel } from '../suites/consistency.js';
 import { describeContract } from '../suites/contract.js';
 
 const POPULATION = { orders: 1000, users: 200, items: 50, credit: 20, stock: 30 };
-let cluster: TestCluster;
+let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await startCluster({ SAGA_LEASE_MS: '1000', SAGA_SWEEP_MS: '200' });
+  cluster = await startCluster(undefined, { env: { SAGA_LEASE_MS: '1000', SAGA_SWEEP_MS: '200' } });
 }, 240_000);
 afterAll(async () => {
-  await cluster?.down();
+  if (cluster) await stopCluster(cluster);
 }, 120_000);
 
-describeContract('cluster', () => cluster.baseUrl);
-describeBadInput('cluster', () => cluster.baseUrl);
-describeConsistency('cluster', () => cluster.baseUrl);
+describeContract('cluster', () => cluster.url);
+describeBadInput('cluster', () => cluster.url);
+describeConsistency('cluster', () => cluster.url);
 
 describe('service replica killed mid-checkout (cluster)', () => {
   for (const victim of ['order-1', 'stock-1', 'payment-1']) {
     it(`keeps every invariant when ${victim} is SIGKILLed during 1000 concurrent checkouts`, async () => {
-      const api = createClient(cluster.baseUrl, 128);
+      const api = createClient(cluster.url, 128);
       const { orders, users, items, credit, stock } = POPULATION;
       expect((await api.post(`/payment/batch_init/${users}/${credit}`)).status).toBe(200);
       expect((await api.post(`/stock/batch_init/${items}/${stock}/1`)).status).toBe(200);
@@ -72,7 +72,7 @@ describe('service replica killed mid-checkout (cluster)', () => {
       expect(await conservationProblem(api, POPULATION, answered)).toBeUndefined();
       api.close();
       // Let the supervisor bring the victim back before the next case.
-      await cluster.cli('status').catch(() => undefined);
+      await cluster.cli(['status']).catch(() => undefined);
     }, 120_000);
   }
 });

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createClient } from '../support/client.js';
+import { createClient } from '../../harness/client.js';
 import { conservationProblem } from '../support/conservation.js';
-import { startEmbedded, type Running } from '../support/embedded.js';
+import { startEmbedded, type Running } from '../../harness/launch.js';
 import { inParallel } from '../suites/consistency.js';
 
 const ORDERS = 200;

@@ -7,11 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check, formatReport } from '../../chaos/checker.js';
-import { fuzz, mayBeValid, prepareTargets } from '../../chaos/fuzzer.js';
-import { finalAnswer, newLedger } from '../../chaos/ledger.js';
-import { createRecorder } from '../../chaos/recorder.js';
-import { startEmbedded, type Running } from '../support/embedded.js';
+import { check, formatReport } from '../../harness/checker.js';
+import { fuzz, mayBeValid, prepareTargets } from '../../harness/fuzzer.js';
+import { finalAnswer, newLedger } from '../../harness/ledger.js';
+import { createRecorder } from '../../harness/recorder.js';
+import { startEmbedded, type Running } from '../../harness/launch.js';
 
 const COUNT = 10_000;
 const dataDir = mkdtempSync(join(tmpdir(), 'checkout-fuzz-'));

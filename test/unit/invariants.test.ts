@@ -1,13 +1,13 @@
 /**
- * The chaos checker's judgement (chaos/invariants.ts) on hand-made ledgers and states: it
+ * The chaos checker's judgement (harness/invariants.ts) on hand-made ledgers and states: it
  * accepts what the invariants (docs/architecture.md) allow, including either outcome of an
  * unanswered request, and names each kind of breach.
  */
 import { describe, expect, it } from 'vitest';
-import { evaluate, subsetSums } from '../../chaos/invariants.js';
-import { newLedger, type Answer, type Entry, type Ledger, type Op } from '../../chaos/ledger.js';
-import { measure } from '../../chaos/metrics.js';
-import type { Snapshot } from '../../chaos/snapshot.js';
+import { evaluate, subsetSums } from '../../harness/invariants.js';
+import { newLedger, type Answer, type Entry, type Ledger, type Op } from '../../harness/ledger.js';
+import { measure } from '../../harness/metrics.js';
+import type { Snapshot } from '../../harness/snapshot.js';
 
 function entry(op: Op, ...statuses: Answer[]): Entry {
   return { ...op, tries: statuses.map((status, i) => ({ status, start: i * 10, end: i * 10 + 5 })) };

@@ -4,8 +4,9 @@
  * through the cluster's CLI (dist/cluster/cli.js) and its state.json, as an operator would.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { probe } from '../src/cluster/health.js';
 import { redisCall, sentinelMasterPort } from '../src/cluster/redis-probe.js';
@@ -23,6 +24,8 @@ export interface Cluster {
   dir: string;
   url: string;
   cli(args: string[], timeoutMs?: number): Promise<string>;
+  /** `cluster kill NAME`: SIGKILL, and the supervisor restarts it. */
+  kill(name: string): Promise<void>;
   state(): ClusterState;
   component(name: string): ComponentState;
   /** Waits until every component is alive and healthy; answers the names still not, if any. */
@@ -60,6 +63,7 @@ export function clusterAt(dir: string, env: Record<string, string> = {}): Cluste
       return `http://127.0.0.1:${state().gatewayPort}`;
     },
     cli,
+    kill: async (name) => void (await cli(['kill', name])),
     state,
     component,
     async waitHealthy(timeoutMs) {
@@ -103,15 +107,44 @@ export function clusterAt(dir: string, env: Record<string, string> = {}): Cluste
   };
 }
 
-/** `cluster up` in `dir` (empty or an earlier cluster's), gateway on a free port. */
-export async function startCluster(dir: string, env: Record<string, string> = {}): Promise<Cluster> {
-  await run(process.execPath, [CLI, 'up', '--dir', dir], {
-    env: { ...process.env, GATEWAY_PORT: '0', ...env },
-    timeout: 300_000,
-  });
-  return clusterAt(dir, env);
+export interface ClusterOptions {
+  /** Environment of the CLI, and through the supervisor of every process it starts. */
+  env?: Record<string, string>;
+  /** Environment of the service processes only (`up --env K=V`), e.g. NODE_OPTIONS. */
+  serviceEnv?: Record<string, string>;
 }
 
+/** Clusters whose directory startCluster made: stopCluster removes it. */
+const temporary = new WeakSet<Cluster>();
+
+/**
+ * `cluster up` in `dir` (empty or an earlier cluster's; a fresh temp dir when omitted), gateway
+ * on a free port. A failed `up` is taken down again before the error is thrown.
+ */
+export async function startCluster(dir?: string, options: ClusterOptions = {}): Promise<Cluster> {
+  const where = dir ?? mkdtempSync(join(tmpdir(), 'checkout-cluster-'));
+  const env = options.env ?? {};
+  const serviceArgs = Object.entries(options.serviceEnv ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+  const cliEnv = { ...process.env, GATEWAY_PORT: '0', ...env };
+  try {
+    await run(process.execPath, [CLI, 'up', '--dir', where, ...serviceArgs], {
+      env: cliEnv,
+      timeout: 300_000,
+    });
+  } catch (error) {
+    await run(process.execPath, [CLI, 'down', '--dir', where], { env: cliEnv, timeout: 180_000 }).catch(
+      () => undefined,
+    );
+    if (dir === undefined) rmSync(where, { recursive: true, force: true });
+    throw error;
+  }
+  const cluster = clusterAt(where, env);
+  if (dir === undefined) temporary.add(cluster);
+  return cluster;
+}
+
+/** `cluster down` (every process by its PID), and the directory if startCluster made it. */
 export async function stopCluster(cluster: Cluster): Promise<void> {
   await cluster.cli(['down'], 180_000);
+  if (temporary.has(cluster)) rmSync(cluster.dir, { recursive: true, force: true });
 }

@@ -5,7 +5,7 @@
  * row: with nothing running, nothing may still move.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient, type Client } from '../test/support/client.js';
+import { createClient, type Client } from './client.js';
 import { orderKeys } from '../src/services/order/keys.js';
 import { redisCall } from '../src/cluster/redis-probe.js';
 import { sentinelMasterPort } from '../src/cluster/redis-probe.js';

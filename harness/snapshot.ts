@@ -3,7 +3,7 @@
  * no answer or a 5xx is retried (the checker runs after faults, maybe while a component is
  * still coming back); 404 is an answer: the entity is missing.
  */
-import type { Client, Response } from '../test/support/client.js';
+import type { Client, Response } from './client.js';
 import type { ItemLine, ItemState, OrderState } from './ledger.js';
 import { retry } from '../src/lib/retry.js';
 import { inParallel } from './pool.js';

@@ -5,7 +5,7 @@
  * for the chaos report, and the last answer tells the checker the outcome.
  */
 import { retry } from '../src/lib/retry.js';
-import { createClient, type Client } from '../test/support/client.js';
+import { createClient, type Client } from './client.js';
 import { requestOf, type Answer, type Entry, type Ledger, type Op } from './ledger.js';
 
 export interface Sent {

@@ -14,7 +14,7 @@ import type { ItemLine } from './ledger.js';
 import { inParallel, seeded } from './pool.js';
 import type { Recorder, Sent } from './recorder.js';
 import { readOrder } from './snapshot.js';
-import { createClient } from '../test/support/client.js';
+import { createClient } from './client.js';
 
 export interface Workload {
   name: string;

@@ -14,7 +14,7 @@ import { createRedisOrderStore } from '../../src/services/order/store.redis.js';
 import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
 import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
 import { buildAllServices, type AllServices } from '../../src/all-services.js';
-import { createClient, field, type Client } from '../support/client.js';
+import { createClient, field, type Client } from '../../harness/client.js';
 import { redisProcesses } from '../support/redis.js';
 
 const processes = redisProcesses();

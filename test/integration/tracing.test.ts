@@ -31,7 +31,7 @@ import { createRedisPaymentStore } from '../../src/services/payment/store.redis.
 import { stockCommands } from '../../src/services/stock/commands.js';
 import { stockRoutes } from '../../src/services/stock/routes.js';
 import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
-import { createClient, field } from '../support/client.js';
+import { createClient, field } from '../../harness/client.js';
 
 const ROOT = `t:${randomUUID()}:`;
 const config = loadConfig(process.env);

@@ -14,7 +14,7 @@ import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
 import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
 import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
 import { buildAllServices, type AllServices } from '../../src/all-services.js';
-import { createClient, field } from '../support/client.js';
+import { createClient, field } from '../../harness/client.js';
 
 const config = loadConfig({ SAGA_DEADLINE_MS: '300', SAGA_ATTEMPT_MS: '50' });
 const options = { recordTtlMs: 60_000 };

@@ -5,7 +5,7 @@
  * tier runs the suites with no network.
  */
 import http from 'node:http';
-import type { App } from '../../src/lib/http.js';
+import type { App } from '../src/lib/http.js';
 
 export interface Response {
   status: number;

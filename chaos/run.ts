@@ -148,7 +148,7 @@ async function main(): Promise<number> {
       ownDir = mkdtempSync(join(tmpdir(), 'chaos-cluster-'));
       console.log(`starting a cluster in ${ownDir}`);
       // The admin API on, for the operator row.
-      cluster = await startCluster(ownDir, { ADMIN_TOKEN });
+      cluster = await startCluster(ownDir, { env: { ADMIN_TOKEN } });
     }
   }
   const url = values.url ?? cluster?.url ?? '';

@@ -27,7 +27,7 @@ beforeAll(async () => {
   if (!existsSync(resolve('dist/cluster/cli.js'))) throw new Error('dist/ missing: run npm run build first');
   dir = mkdtempSync(join(tmpdir(), 'chaos-test-'));
   // The admin API on, for the operator row.
-  cluster = await startCluster(dir, { ADMIN_TOKEN: CHAOS_ADMIN_TOKEN });
+  cluster = await startCluster(dir, { env: { ADMIN_TOKEN: CHAOS_ADMIN_TOKEN } });
 }, 300_000);
 
 afterAll(async () => {

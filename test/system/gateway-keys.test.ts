@@ -8,11 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatReport } from '../../chaos/checker.js';
-import { startCluster, stopCluster, type Cluster } from '../../chaos/cluster.js';
-import { formatErrors, formatTable, rowOf } from '../../chaos/report.js';
-import { runScenario } from '../../chaos/scenario.js';
-import { killEachReplicaFault, unkeyedWorkload } from '../../chaos/unkeyed.js';
+import { formatReport } from '../../harness/checker.js';
+import { startCluster, stopCluster, type Cluster } from '../../harness/cluster.js';
+import { formatErrors, formatTable, rowOf } from '../../harness/report.js';
+import { runScenario } from '../../harness/scenario.js';
+import { killEachReplicaFault, unkeyedWorkload } from '../../harness/unkeyed.js';
 
 let dir = '';
 let cluster: Cluster | undefined;

@@ -51,7 +51,7 @@ async function prepare(app: AllServices['app'], count: number): Promise<string[]
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const order = await app.inject({ method: 'POST', url: `/orders/create/${i % 10}` });
-    const id = (order.json() as { order_id: string }).order_id;
+    const id = order.json<{ order_id: string }>().order_id;
     await app.inject({ method: 'POST', url: `/orders/addItem/${id}/${i % 10}/1` });
     ids.push(id);
   }

@@ -65,8 +65,9 @@ export function completeResponses(route: RouteOptions): void {
   const schema = route.schema as RouteSchema | undefined;
   if (schema === undefined || schema.hide === true || schema.response === undefined) return;
   const response = { ...schema.response };
-  const always =
-    schema.params !== undefined ? [400, 414, 500, 503] : schema.headers ? [400, 500, 503] : [500, 503];
+  const always = schema.params !== undefined ? [400, 414, 500, 503] : [500, 503];
+  // A route that takes an Idempotency-Key refuses a key reused for another request (422).
+  if (schema.headers !== undefined) always.push(400, 422);
   for (const status of always) response[status] ??= errorBody(status);
   route.schema = { ...schema, response };
 }

@@ -17,7 +17,7 @@ import type { Log } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { addOpenApi } from './openapi.js';
 import { TRACEPARENT, tracer } from './tracing.js';
-import { MAX_AMOUNT, type Outcome } from './outcome.js';
+import { MAX_AMOUNT, type Created, type Outcome } from './outcome.js';
 
 export type App = FastifyInstance;
 
@@ -173,6 +173,11 @@ export function sendOutcome(reply: FastifyReply, outcome: Outcome, body: object)
   if (outcome.ok) return reply.send(body);
   const { status, message } = HTTP_ERRORS[outcome.reason];
   return reply.code(status).send({ error: message });
+}
+
+/** A create's answer: `{[field]: id}` (the id first made, on a repeat of the same key), or its refusal. */
+export function sendCreated(reply: FastifyReply, created: Created, field: string): FastifyReply {
+  return created.ok ? reply.send({ [field]: created.id }) : sendOutcome(reply, created, {});
 }
 
 /** `/health` answers while the process lives; `/ready` once `ready()` says its dependencies work. */

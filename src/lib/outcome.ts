@@ -22,6 +22,12 @@ export type Outcome = { ok: true } | { ok: false; reason: Reason };
 
 export const OK: Outcome = Object.freeze({ ok: true });
 
+/**
+ * What a create answers: the id of the entity, which is the one first made for the same
+ * Idempotency-Key (and request) if there was one, or a refusal (idempotency_key_reused).
+ */
+export type Created = { ok: true; id: string } | { ok: false; reason: Reason };
+
 export function refused(reason: Reason): Outcome {
   return { ok: false, reason };
 }

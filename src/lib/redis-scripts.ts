@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { RedisMetrics } from './metrics.js';
+import { outcomeOf, type Created } from './outcome.js';
 import type { Redis } from './redis.js';
 
 /**
@@ -81,4 +82,13 @@ export function statusOf(reply: unknown): string {
   if (typeof reply !== 'string')
     throw new Error(`script returned ${JSON.stringify(reply)}, expected a status`);
   return reply;
+}
+
+/** Narrows the reply of a create script: `{'ok', id}` or `{reason}` (create_*.lua). */
+export function createdOf(reply: unknown): Created {
+  const [status, id] = Array.isArray(reply) ? (reply as unknown[]) : [];
+  if (status === 'ok' && typeof id === 'string') return { ok: true, id };
+  const outcome = typeof status === 'string' ? outcomeOf(status) : undefined;
+  if (outcome === undefined || outcome.ok) throw new Error(`create script returned ${JSON.stringify(reply)}`);
+  return outcome;
 }

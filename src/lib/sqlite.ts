@@ -12,7 +12,7 @@
  */
 import Database from 'better-sqlite3';
 import { checkpointInBackground } from './sqlite-checkpoints.js';
-import { MAX_AMOUNT, OK, outcomeOf, refused, type Outcome, type Reason } from './outcome.js';
+import { MAX_AMOUNT, OK, outcomeOf, refused, type Created, type Outcome, type Reason } from './outcome.js';
 
 export type Db = Database.Database;
 
@@ -257,6 +257,12 @@ export function sagaRecords(db: Db, ttlMs: number, giveBack: (taken: string) => 
 export interface OpRecords {
   /** Call inside the store's transaction. Without an op id, just runs `step`. */
   once(opId: string | undefined, step: () => Outcome, fingerprint?: string): Outcome;
+  /**
+   * Call inside the store's transaction. Makes the entity `id` with `make`, once per op id:
+   * a repeat of the same request answers the id the first one made, and makes nothing.
+   * Without an op id, just makes `id`.
+   */
+  create(opId: string | undefined, id: string, make: (id: string) => void, fingerprint?: string): Created;
 }
 
 export function opRecords(db: Db, ttlMs: number): OpRecords {
@@ -272,6 +278,25 @@ export function opRecords(db: Db, ttlMs: number): OpRecords {
       const outcome = step();
       records.put(opId, outcome.ok ? 'ok' : outcome.reason, fingerprint, now);
       return outcome;
+    },
+    create(opId, id, make, fingerprint = '') {
+      if (opId === undefined) {
+        make(id);
+        return { ok: true, id };
+      }
+      const now = Date.now();
+      // A create's record is 'created' with '<fingerprint> <id>' (ids hold no spaces): it
+      // never matches a bare fingerprint, so a key reused across kinds of write is refused.
+      const seen = records.find(opId, now);
+      if (seen !== undefined) {
+        const space = seen.payload.lastIndexOf(' ');
+        return seen.status === 'created' && space >= 0 && seen.payload.slice(0, space) === fingerprint
+          ? { ok: true, id: seen.payload.slice(space + 1) }
+          : { ok: false, reason: 'idempotency_key_reused' };
+      }
+      make(id);
+      records.put(opId, 'created', `${fingerprint} ${id}`, now);
+      return { ok: true, id };
     },
   };
 }

@@ -56,6 +56,28 @@ function describeOrders(open: OpenStore<OrderStore>): void {
         totalCost: 10,
       });
     });
+
+    it('creates once per op id: a repeat answers the first id, the key on another request is refused', async () => {
+      const store = await fresh();
+      const create = 'POST /orders/create/u1';
+      const reused = refused('idempotency_key_reused');
+      expect(await store.createOrder('first', 'u1', 'key', create)).toEqual({ ok: true, id: 'first' });
+      expect(await store.createOrder('second', 'u1', 'key', create)).toEqual({ ok: true, id: 'first' });
+      expect(await store.findOrder('second')).toBeUndefined();
+      // Another user is another request; another write's key on a create is refused too.
+      expect(await store.createOrder('third', 'u2', 'key', 'POST /orders/create/u2')).toEqual(reused);
+      expect(await store.findOrder('third')).toBeUndefined();
+      expect(await store.addItem('first', 'a', 1, 5, 'key', 'POST /orders/addItem/first/a/1')).toEqual(
+        reused,
+      );
+      expect(await store.addItem('first', 'a', 1, 5, 'other', create)).toEqual(OK);
+      expect(await store.createOrder('fourth', 'u1', 'other', create)).toEqual(reused);
+      expect(await store.findOrder('fourth')).toBeUndefined();
+      expect((await store.findOrder('first'))?.items).toEqual([['a', 1]]);
+      // Without a key, every call makes the id it is given, as before.
+      expect(await store.createOrder('plain', 'u1')).toEqual({ ok: true, id: 'plain' });
+      expect((await store.findOrder('plain'))?.userId).toBe('u1');
+    });
   });
 
   describe('addItem', () => {

@@ -46,6 +46,24 @@ function describePaymentUsers(open: OpenStore<PaymentStore>): void {
       await store.createUser('u');
       expect(await store.findCredit('u')).toBe(50);
     });
+
+    it('creates once per op id: a repeat answers the first id, the key on another request is refused', async () => {
+      const store = await fresh();
+      const create = 'POST /payment/create_user';
+      const reused = refused('idempotency_key_reused');
+      expect(await store.createUser('first', 'key', create)).toEqual({ ok: true, id: 'first' });
+      expect(await store.createUser('second', 'key', create)).toEqual({ ok: true, id: 'first' });
+      expect(await store.findCredit('second')).toBeUndefined();
+      // The create's key on another request, and another write's key on a create: refused.
+      expect(await store.addFunds('first', 5, 'key', 'POST /payment/add_funds/first/5')).toEqual(reused);
+      expect(await store.addFunds('first', 5, 'other', create)).toEqual(OK);
+      expect(await store.createUser('third', 'other', create)).toEqual(reused);
+      expect(await store.findCredit('third')).toBeUndefined();
+      expect(await store.findCredit('first')).toBe(5);
+      // Without a key, every call makes the id it is given, as before.
+      expect(await store.createUser('plain')).toEqual({ ok: true, id: 'plain' });
+      expect(await store.findCredit('plain')).toBe(0);
+    });
   });
 
   describe('addFunds and pay', () => {

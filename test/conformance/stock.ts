@@ -46,6 +46,26 @@ function describeStockItems(open: OpenStore<StockStore>): void {
       await store.createItem('i', 7);
       expect(await store.findItem('i')).toEqual({ stock: 5, price: 42 });
     });
+
+    it('creates once per op id: a repeat answers the first id, the key on another request is refused', async () => {
+      const store = await fresh();
+      const create = 'POST /stock/item/create/42';
+      const reused = refused('idempotency_key_reused');
+      expect(await store.createItem('first', 42, 'key', create)).toEqual({ ok: true, id: 'first' });
+      expect(await store.createItem('second', 42, 'key', create)).toEqual({ ok: true, id: 'first' });
+      expect(await store.findItem('second')).toBeUndefined();
+      // Another price is another request; another write's key on a create is refused too.
+      expect(await store.createItem('third', 7, 'key', 'POST /stock/item/create/7')).toEqual(reused);
+      expect(await store.findItem('third')).toBeUndefined();
+      expect(await store.add('first', 5, 'key', 'POST /stock/add/first/5')).toEqual(reused);
+      expect(await store.add('first', 5, 'other', create)).toEqual(OK);
+      expect(await store.createItem('fourth', 42, 'other', create)).toEqual(reused);
+      expect(await store.findItem('fourth')).toBeUndefined();
+      expect(await store.findItem('first')).toEqual({ stock: 5, price: 42 });
+      // Without a key, every call makes the id it is given, as before.
+      expect(await store.createItem('plain', 42)).toEqual({ ok: true, id: 'plain' });
+      expect(await store.findItem('plain')).toEqual({ stock: 0, price: 42 });
+    });
   });
 
   describe('add and subtract', () => {

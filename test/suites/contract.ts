@@ -2,6 +2,7 @@
  * The public API contract (README, The API), over real HTTP against any running target:
  * the embedded system, the in-process system on Redis stores, or a cluster behind nginx.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClient, field, type Client, type Target } from '../../harness/client.js';
 
@@ -100,6 +101,33 @@ export function describeContract(name: string, baseUrl: () => Target): void {
       expect({ status: again.status, body: again.body }).toEqual({ status: first.status, body: first.body });
       expect(await credit(u1)).toBe(100);
       expect(await credit(u2)).toBe(0);
+    });
+
+    it('a repeated create with the same Idempotency-Key answers the same id', async () => {
+      const userId = await newUser(0);
+      // Each create, its id field, and another request of the same service (keys are per service).
+      const creates = [
+        ['/payment/create_user', 'user_id', `/payment/add_funds/${userId}/1`],
+        ['/stock/item/create/5', 'item_id', '/stock/item/create/6'],
+        [`/orders/create/${userId}`, 'order_id', `/orders/create/${userId}-other`],
+      ] as const;
+      for (const [path, name, other] of creates) {
+        const key = { 'idempotency-key': `create-${randomUUID()}` };
+        const first = await api().post(path, key);
+        expect(first.status, path).toBe(200);
+        const again = await api().post(path, key);
+        expect({ status: again.status, body: again.body }, path).toEqual({ status: 200, body: first.body });
+        // The same key on another request (another path) changes nothing and says so.
+        const reused = await api().post(other, key);
+        expect({ status: reused.status, body: reused.body }, other).toEqual({
+          status: 422,
+          body: { error: 'idempotency_key_reused' },
+        });
+        expect(await credit(userId)).toBe(0);
+        // Without a key, each create makes a new id, as before.
+        const plain = [await api().post(path), await api().post(path)].map((r) => field<string>(r, name));
+        expect(new Set([...plain, field<string>(first, name)]).size, path).toBe(3);
+      }
     });
 
     it('batch-initialises users, items and orders like the reference', async () => {

@@ -11,7 +11,10 @@ export interface OrderKeys {
   leases(): string;
   /** The recorded outcome of one addItem call, so that a resend is not applied twice. */
   call(callId: string): string;
-  /** The recorded outcome of an addItem carrying the client's Idempotency-Key. */
+  /**
+   * The recorded outcome of an addItem carrying the client's Idempotency-Key, or the id a
+   * createOrder with one made ('created <fingerprint> <id>').
+   */
   op(opId: string): string;
 }
 

@@ -8,6 +8,7 @@ import {
   amount,
   fingerprintOf,
   pathParams,
+  sendCreated,
   sendOutcome,
   type App,
   type IdempotencyHeaders,
@@ -41,11 +42,12 @@ export interface OrderDeps {
 }
 
 export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): void {
-  app.post<{ Params: { user_id: string } }>(
+  app.post<{ Params: { user_id: string }; Headers: IdempotencyHeaders }>(
     '/orders/create/:user_id',
     {
       schema: {
         params: pathParams({ user_id: ID }),
+        headers: IDEMPOTENCY_HEADERS,
         response: responses({
           type: 'object',
           required: ['order_id'],
@@ -53,10 +55,15 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
         }),
       },
     },
-    async (request) => {
-      const orderId = randomUUID();
-      await store.createOrder(orderId, request.params.user_id);
-      return { order_id: orderId };
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const created = await store.createOrder(
+        randomUUID(),
+        request.params.user_id,
+        key,
+        fingerprintOf(request),
+      );
+      return sendCreated(reply, created, 'order_id');
     },
   );
 

@@ -6,25 +6,33 @@
  *
  * ioredis may re-send a command whose reply a broken connection swallowed, callers retry
  * ambiguous errors, and `durably` runs a write again when the connection broke before its
- * WAIT: so every write is safe to run twice. createOrder is set-if-absent, beginCheckout
+ * WAIT: so every write is safe to run twice. createOrder is set-if-absent (once per client op id with one), beginCheckout
  * recognises its own saga id, transition/renewLease/takeOver are CAS that recognise their own
  * resend, and addItem records its outcome under a random call id (once per call).
  *
  * Order hash: user, items (encoded, src/lib/items.ts), total, paid ('1' once paid), saga (the
  * saga freezing it), sagas (its last saga ids, for operators). Absent items/total/paid read as
- * empty/0/false, so createOrder is a single HSETNX. Saga hash: order, user, items, amount, state,
+ * empty/0/false, so createOrder is a single HSETNX (create_order.lua). Saga hash: order, user, items, amount, state,
  * epoch, owner, lease, deadline, reason, started, journal (journal.ts).
  */
 import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '../../lib/config.js';
 import { decodeItems, encodeItems, encodeLine } from '../../lib/items.js';
 import { MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
-import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
+import {
+  BATCH_CHUNK,
+  CALL_RECORD_TTL_MS,
+  callId,
+  createdOf,
+  defineScripts,
+  statusOf,
+} from '../../lib/redis-scripts.js';
 import { orderKeys } from './keys.js';
 import { fieldsOf, listRedisSagas, redisSagasOfOrder, sagaOf } from './records.redis.js';
 import type { Begin, Cancel, Order, OrderStore, StuckCounts } from './store.js';
 
 const SCRIPTS = [
+  'create_order',
   'add_item',
   'put_orders',
   'begin_checkout',
@@ -76,9 +84,12 @@ export function createRedisOrderStore(
   const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'order', SCRIPTS, options.metrics);
 
   return {
-    async createOrder(orderId, userId) {
-      // HSETNX on `user`: a delayed resend never resets an order.
-      await durably(durable, () => redis.hsetnx(keys.order(orderId), 'user', userId));
+    async createOrder(orderId, userId, opId, fingerprint = '') {
+      const record = opId === undefined ? [] : [keys.op(opId)];
+      const args = [orderId, recordTtlMs, fingerprint, userId];
+      return createdOf(
+        await durably(durable, () => lua.create_order([keys.order(orderId), ...record], args)),
+      );
     },
 
     async findOrder(orderId): Promise<Order | undefined> {

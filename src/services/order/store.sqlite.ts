@@ -234,6 +234,10 @@ export function openSqliteOrderStore(
       fingerprint: string | undefined,
     ) => ops.once(opId, () => addItem(orderId, itemId, quantity, price), fingerprint),
   );
+  const createOrderTx = db.transaction(
+    (orderId: string, userId: string, opId?: string, fingerprint?: string) =>
+      ops.create(opId, orderId, (id) => void insertOrder.run(id, userId), fingerprint),
+  );
   const putOrdersTx = db.transaction((orders: readonly NewOrder[]) => {
     for (const { orderId, userId, items, totalCost } of orders) {
       replaceOrder.run(orderId, userId, items.map(encodeLine).join(''), totalCost);
@@ -252,7 +256,8 @@ export function openSqliteOrderStore(
   const records = sqliteSagaRecords(db);
 
   return {
-    createOrder: (orderId, userId) => group.run(() => void insertOrder.run(orderId, userId)),
+    createOrder: (orderId, userId, opId, fingerprint) =>
+      group.run(() => createOrderTx(orderId, userId, opId, fingerprint)),
     findOrder: (orderId) =>
       group.run(() => {
         const row = selectOrder.get(orderId);

@@ -5,7 +5,7 @@
  * owner that lost its lease cannot write (docs/architecture.md, saga step 5).
  */
 import type { ItemLine } from '../../lib/items.js';
-import type { Outcome, Reason } from '../../lib/outcome.js';
+import type { Created, Outcome, Reason } from '../../lib/outcome.js';
 
 export interface Order {
   orderId: string;
@@ -106,7 +106,13 @@ export interface NewOrder {
 }
 
 export interface OrderStore {
-  createOrder(orderId: string, userId: string): Promise<void>;
+  /**
+   * Makes an empty order `orderId` of `userId` unless it exists (a delayed resend never resets it). `opId` (the client's
+   * Idempotency-Key) makes it once: a repeat of the same request (same `fingerprint`, method +
+   * path) answers the id the first one made and makes nothing; the key on another request
+   * answers idempotency_key_reused. Answers the id made (or first made).
+   */
+  createOrder(orderId: string, userId: string, opId?: string, fingerprint?: string): Promise<Created>;
   findOrder(orderId: string): Promise<Order | undefined>;
   /**
    * Appends a line and adds quantity × price. `opId` (the client's Idempotency-Key) makes a

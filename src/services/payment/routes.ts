@@ -9,6 +9,7 @@ import {
   amount,
   fingerprintOf,
   pathParams,
+  sendCreated,
   sendOutcome,
   type App,
   type IdempotencyHeaders,
@@ -83,10 +84,11 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     },
   );
 
-  app.post(
+  app.post<{ Headers: IdempotencyHeaders }>(
     '/payment/create_user',
     {
       schema: {
+        headers: IDEMPOTENCY_HEADERS,
         response: responses({
           type: 'object',
           required: ['user_id'],
@@ -94,10 +96,10 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
         }),
       },
     },
-    async () => {
-      const userId = randomUUID();
-      await store.createUser(userId);
-      return { user_id: userId };
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const created = await store.createUser(randomUUID(), key, fingerprintOf(request));
+      return sendCreated(reply, created, 'user_id');
     },
   );
 

@@ -7,16 +7,23 @@
  * ioredis may re-send a command whose reply a broken connection swallowed, callers retry
  * ambiguous errors, and `durably` runs a write again when the connection broke before its
  * WAIT: so every write is safe to run twice. charge/refund are idempotent per saga, createUser
- * is set-if-absent, and addFunds/pay record their outcome under the client's op id, or else
+ * is set-if-absent (once per client op id with one), and addFunds/pay record their outcome under the client's op id, or else
  * under a random call id made here (once per call, shared by its re-runs).
  */
 import { outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
-import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
+import {
+  BATCH_CHUNK,
+  CALL_RECORD_TTL_MS,
+  callId,
+  createdOf,
+  defineScripts,
+  statusOf,
+} from '../../lib/redis-scripts.js';
 import { paymentKeys } from './keys.js';
 import type { PaymentStore } from './store.js';
 
-const SCRIPTS = ['add_funds', 'pay', 'charge', 'refund'] as const;
+const SCRIPTS = ['create_user', 'add_funds', 'pay', 'charge', 'refund'] as const;
 
 /** The store owns `redis` from now on: `close()` closes it. */
 export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions): PaymentStore {
@@ -39,9 +46,10 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
   }
 
   return {
-    async createUser(userId) {
-      // NX: a delayed resend never resets a user's credit.
-      await durably(durable, () => redis.set(keys.user(userId), '0', 'NX'));
+    async createUser(userId, opId, fingerprint = '') {
+      const record = opId === undefined ? [] : [keys.op(opId)];
+      const args = [userId, recordTtlMs, fingerprint, ''];
+      return createdOf(await durably(durable, () => lua.create_user([keys.user(userId), ...record], args)));
     },
 
     async findCredit(userId) {

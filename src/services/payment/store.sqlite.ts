@@ -70,12 +70,15 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
     sagas.act(sagaId, orderId, () => charge(userId, amount)),
   );
   const refundTx = db.transaction((sagaId: string) => sagas.compensate(sagaId));
+  const createUserTx = db.transaction((userId: string, opId?: string, fingerprint?: string) =>
+    ops.create(opId, userId, (id) => void insertUser.run(id), fingerprint),
+  );
   const batchInitTx = db.transaction((n: number, startingMoney: number) => {
     for (let i = 0; i < n; i++) replaceUser.run(String(i), startingMoney);
   });
 
   return {
-    createUser: (userId) => group.run(() => void insertUser.run(userId)),
+    createUser: (userId, opId, fingerprint) => group.run(() => createUserTx(userId, opId, fingerprint)),
     findCredit: (userId) => group.run(() => selectCredit.get(userId)),
     addFunds: (userId, amount, opId, fingerprint) =>
       group.run(() => addFundsTx(userId, amount, opId, fingerprint)),

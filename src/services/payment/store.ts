@@ -3,10 +3,16 @@
  * (`store.redis.ts`) and SQLite (`store.sqlite.ts`), proven alike by one conformance suite.
  * Every method is one atomic step.
  */
-import type { Outcome } from '../../lib/outcome.js';
+import type { Created, Outcome } from '../../lib/outcome.js';
 
 export interface PaymentStore {
-  createUser(userId: string): Promise<void>;
+  /**
+   * Makes user `userId` with credit 0 unless it exists (a delayed resend never resets it). `opId` (the client's
+   * Idempotency-Key) makes it once: a repeat of the same request (same `fingerprint`, method +
+   * path) answers the id the first one made and makes nothing; the key on another request
+   * answers idempotency_key_reused. Answers the id made (or first made).
+   */
+  createUser(userId: string, opId?: string, fingerprint?: string): Promise<Created>;
   findCredit(userId: string): Promise<number | undefined>;
   /**
    * `opId` (the client's Idempotency-Key) makes a repeat return the first outcome unapplied;

@@ -9,7 +9,10 @@ export interface StockKeys {
    * order: docs/store-semantics.md).
    */
   effect(orderId: string): string;
-  /** The recorded outcome of a client operation (Idempotency-Key). */
+  /**
+   * The recorded outcome of a client operation (Idempotency-Key), or the id a create with one
+   * made ('created <fingerprint> <id>').
+   */
   op(opId: string): string;
   /** The recorded outcome of one call without a client key, so that a resend is not applied twice. */
   call(callId: string): string;

@@ -9,6 +9,7 @@ import {
   amount,
   fingerprintOf,
   pathParams,
+  sendCreated,
   sendOutcome,
   type App,
   type IdempotencyHeaders,
@@ -68,11 +69,12 @@ export function stockRoutes(app: App, store: StockStore): void {
     );
   }
 
-  app.post<{ Params: { price: string } }>(
+  app.post<{ Params: { price: string }; Headers: IdempotencyHeaders }>(
     '/stock/item/create/:price',
     {
       schema: {
         params: pathParams({ price: AMOUNT }),
+        headers: IDEMPOTENCY_HEADERS,
         response: responses({
           type: 'object',
           required: ['item_id'],
@@ -80,10 +82,11 @@ export function stockRoutes(app: App, store: StockStore): void {
         }),
       },
     },
-    async (request) => {
-      const itemId = randomUUID();
-      await store.createItem(itemId, amount(request.params.price, 'price'));
-      return { item_id: itemId };
+    async (request, reply) => {
+      const price = amount(request.params.price, 'price');
+      const key = request.headers['idempotency-key'];
+      const created = await store.createItem(randomUUID(), price, key, fingerprintOf(request));
+      return sendCreated(reply, created, 'item_id');
     },
   );
 

@@ -7,13 +7,20 @@
  * ioredis may re-send a command whose reply a broken connection swallowed, callers retry
  * ambiguous errors, and `durably` runs a write again when the connection broke before its
  * WAIT: so every script is safe to run twice. reserve/release are idempotent per saga,
- * createItem is set-if-absent, and add/subtract record their outcome under the client's op id,
+ * createItem is set-if-absent (once per client op id with one), and add/subtract record their outcome under the client's op id,
  * or else under a random call id made here (once per call, shared by its re-runs).
  */
 import { aggregate, encodeItems } from '../../lib/items.js';
 import { outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
-import { BATCH_CHUNK, CALL_RECORD_TTL_MS, callId, defineScripts, statusOf } from '../../lib/redis-scripts.js';
+import {
+  BATCH_CHUNK,
+  CALL_RECORD_TTL_MS,
+  callId,
+  createdOf,
+  defineScripts,
+  statusOf,
+} from '../../lib/redis-scripts.js';
 import { stockKeys } from './keys.js';
 import type { Item, StockStore } from './store.js';
 
@@ -42,8 +49,10 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
   }
 
   return {
-    async createItem(itemId, price) {
-      await durably(durable, () => lua.create_item([keys.item(itemId)], [String(price)]));
+    async createItem(itemId, price, opId, fingerprint = '') {
+      const record = opId === undefined ? [] : [keys.op(opId)];
+      const args = [itemId, recordTtlMs, fingerprint, String(price)];
+      return createdOf(await durably(durable, () => lua.create_item([keys.item(itemId), ...record], args)));
     },
 
     async findItem(itemId): Promise<Item | undefined> {

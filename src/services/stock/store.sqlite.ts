@@ -80,12 +80,16 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
     sagas.act(sagaId, orderId, () => reserve(lines)),
   );
   const releaseTx = db.transaction((sagaId: string) => sagas.compensate(sagaId));
+  const createItemTx = db.transaction((itemId: string, price: number, opId?: string, fingerprint?: string) =>
+    ops.create(opId, itemId, (id) => void insertItem.run(id, price), fingerprint),
+  );
   const batchInitTx = db.transaction((n: number, startingStock: number, price: number) => {
     for (let i = 0; i < n; i++) replaceItem.run(String(i), startingStock, price);
   });
 
   return {
-    createItem: (itemId, price) => group.run(() => void insertItem.run(itemId, price)),
+    createItem: (itemId, price, opId, fingerprint) =>
+      group.run(() => createItemTx(itemId, price, opId, fingerprint)),
     findItem: (itemId) => group.run(() => selectItem.get(itemId)),
     add: (itemId, amount, opId, fingerprint) => group.run(() => addTx(itemId, amount, opId, fingerprint)),
     subtract: (itemId, amount, opId, fingerprint) =>

@@ -4,7 +4,7 @@
  * Every method is one atomic step.
  */
 import type { ItemLine } from '../../lib/items.js';
-import type { Outcome } from '../../lib/outcome.js';
+import type { Created, Outcome } from '../../lib/outcome.js';
 
 export interface Item {
   stock: number;
@@ -12,7 +12,13 @@ export interface Item {
 }
 
 export interface StockStore {
-  createItem(itemId: string, price: number): Promise<void>;
+  /**
+   * Makes item `itemId` with stock 0 unless it exists (a delayed resend never resets it). `opId` (the client's
+   * Idempotency-Key) makes it once: a repeat of the same request (same `fingerprint`, method +
+   * path) answers the id the first one made and makes nothing; the key on another request
+   * answers idempotency_key_reused. Answers the id made (or first made).
+   */
+  createItem(itemId: string, price: number, opId?: string, fingerprint?: string): Promise<Created>;
   findItem(itemId: string): Promise<Item | undefined>;
   /**
    * `opId` (the client's Idempotency-Key) makes a repeat return the first outcome unapplied;

@@ -4,7 +4,8 @@
  * saga waits for stock), some checkouts for the live figures, then in the browser: open
  * /console with the token, look up a committed order and see its step timeline, find the stuck
  * saga under "Sagas by state", cancel it, and see it ABORTED with everything given back.
- * Screenshots go to docs/img/ (the README shows them).
+ * Screenshots are test output and go to results/console/ (ignored by git); the README's copies
+ * in docs/img/ are refreshed with CONSOLE_SCREENSHOTS=docs/img.
  */
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,13 +20,15 @@ import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
 import { launchBrowser, type Browser } from '../support/browser.js';
 
 const TOKEN = 'console-test-token-0123456789';
-const SHOTS = 'docs/img';
+const SHOTS = process.env['CONSOLE_SCREENSHOTS'] ?? 'results/console';
 let services: AllServices | undefined;
 let browser: Browser | undefined;
 let url = '';
 
+/** The item only stuck-1 holds: commands name the order by its key, not its id. */
+let stuckItem = '';
 const stuck = (_to: Participant, command: Commands[Participant]): boolean =>
-  command.type === 'reserve' && command.orderId === 'stuck-1';
+  command.type === 'reserve' && command.items.some(([itemId]) => itemId === stuckItem);
 
 beforeAll(async () => {
   const options = { recordTtlMs: 3_600_000 };
@@ -45,10 +48,16 @@ beforeAll(async () => {
   const post = (path: string) => fetch(`${url}${path}`, { method: 'POST' });
   await post('/stock/batch_init/10/100000/5');
   await post('/payment/batch_init/10/1000000');
-  for (const id of ['ok-1', 'stuck-1']) {
+  const created = (await (await post('/stock/item/create/5')).json()) as { item_id: string };
+  stuckItem = created.item_id;
+  expect((await post(`/stock/add/${stuckItem}/100`)).status).toBe(200);
+  for (const [id, second] of [
+    ['ok-1', '2'],
+    ['stuck-1', stuckItem],
+  ] as const) {
     await stores.order.createOrder(id, '3');
     await stores.order.addItem(id, '1', 2, 5);
-    await stores.order.addItem(id, '2', 1, 5);
+    await stores.order.addItem(id, second, 1, 5);
   }
   expect((await post('/orders/checkout/ok-1')).status).toBe(200);
   void post('/orders/checkout/stuck-1');

@@ -22,9 +22,10 @@ import { parseArgs } from 'node:util';
 import { loadAverage } from './cpu.js';
 import { latencyPlot } from './plot.js';
 import { evaluateGoals, markdown, type Report } from './report.js';
-import { GROUPS, runScenarios, type Group, type Settings } from './scenarios.js';
+import { GROUPS, runScenarios, scenarioCount, type Group, type Settings } from './scenarios.js';
 import { startTarget, type Running, type TargetName } from './targets.js';
 import { commitMeasured, resultsDir } from '../scripts/results.js';
+import { createProgress } from '../src/lib/progress.js';
 
 const FULL: Settings = {
   quick: false,
@@ -99,6 +100,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadBefore = loadAverage();
   console.log(`bench ${targetName}${settings.quick ? ' --quick' : ''}: load average ${loadBefore.join(' ')}`);
+  // Step 1 starts the target, then one step per scenario; on stderr, so stdout stays the report.
+  const progress = createProgress(process.stderr, 1 + scenarioCount(settings, groups));
+  progress.step(`starting the ${targetName} target`);
   const target: Running = await startTarget(targetName, { profileDir, serviceEnv });
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= target.stop());
@@ -111,9 +115,15 @@ async function main(): Promise<void> {
   const pids = target.systemPids();
   let result;
   try {
-    result = await runScenarios(target, settings, groups, (line) => console.log(`  ${line}`));
+    result = await runScenarios(target, settings, groups, {
+      step: (text) => progress.step(text),
+      status: (text) => progress.status(text),
+      line: (text) => progress.print(`  ${text}`),
+    });
   } finally {
+    progress.status(`stopping the ${targetName} target`);
     await stop();
+    progress.done();
   }
   const report: Report = {
     meta: {

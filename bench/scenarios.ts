@@ -78,11 +78,31 @@ async function call(at: Endpoint, method: 'GET' | 'POST', path: string): Promise
 /** Without a ceiling run (`--only` left it out): an estimate to size the committed run. */
 const CEILING_GUESS = 30_000;
 
+/** How many scenarios runScenarios records for these groups: the progress line's total. */
+export function scenarioCount(s: Settings, groups: ReadonlySet<Group>): number {
+  const committed = ['committed', 'repeat', 'latency'].some((g) => groups.has(g as Group));
+  return (
+    (groups.has('ceiling') ? 1 : 0) +
+    (groups.has('stress') ? 1 : 0) +
+    (groups.has('point') ? 6 : 0) +
+    (committed ? 1 : 0) +
+    (groups.has('repeat') ? 1 : 0) +
+    (groups.has('latency') ? s.loadLevels.length : 0)
+  );
+}
+
+/** `step` announces each scenario before it runs; `line` reports results and facts. */
+export interface ScenarioProgress {
+  step(text: string): void;
+  status(text: string): void;
+  line(text: string): void;
+}
+
 export async function runScenarios(
   target: Running,
   s: Settings,
   groups: ReadonlySet<Group>,
-  progress: (line: string) => void,
+  progress: ScenarioProgress,
 ): Promise<{ scenarios: ScenarioResult[]; facts: RunFacts }> {
   const scenarios: ScenarioResult[] = [];
   let ceiling = 0;
@@ -93,6 +113,7 @@ export async function runScenarios(
     pids: Record<string, number>,
     generate: () => Promise<LoadResult>,
   ): Promise<ScenarioResult> => {
+    progress.step(title);
     const stop = startCpu(pids);
     const startUs = monotonicUs();
     const load = await generate();
@@ -113,7 +134,7 @@ export async function runScenarios(
     };
     scenarios.push(result);
     const { p50, p99 } = load.latencyMs;
-    progress(
+    progress.line(
       `${title}: ${load.throughput} req/s, p50 ${p50} ms, p99 ${p99} ms, ${JSON.stringify(load.status)}`,
     );
     return result;
@@ -128,6 +149,7 @@ export async function runScenarios(
 
   // 1. Ceiling: warm the no-op up first, so its JIT state matches a system that ran for a while.
   if (groups.has('ceiling')) {
+    progress.status('warming up the ceiling');
     await wrk(target.ceiling, { ...checkoutAt, lo: 0, count: 1000 }, 'rand', s.warmupSeconds)();
     ceiling = (
       await record(
@@ -141,12 +163,13 @@ export async function runScenarios(
 
   // 2. Public stress mix: the reference benchmark's setup, timed, then random checkouts.
   const n = s.stressN;
+  progress.status(`batch_init of ${n}`);
   const batchInitMs = {
     stock: await call(sys, 'POST', `/stock/batch_init/${n}/${STOCK_PER_ITEM}/${PRICE}`),
     payment: await call(sys, 'POST', `/payment/batch_init/${n}/${CREDIT_PER_USER}`),
     orders: await call(sys, 'POST', `/orders/batch_init/${n}/${n}/${n}/${PRICE}`),
   };
-  progress(`batch_init of ${n}: ${JSON.stringify(batchInitMs)} ms`);
+  progress.line(`batch_init of ${n}: ${JSON.stringify(batchInitMs)} ms`);
   if (groups.has('stress')) {
     await record(
       'stress',
@@ -194,6 +217,7 @@ export async function runScenarios(
   const warmupOrders = Math.ceil(bound * s.warmupSeconds * 1.2) + 1000;
   const measuredOrders = Math.ceil(bound * s.seconds * 1.2) + 1000;
   const committedOrders = Math.min(1_000_000, warmupOrders + measuredOrders);
+  progress.status(`batch_init of ${committedOrders} orders, then the warm-up`);
   await call(sys, 'POST', `/orders/batch_init/${committedOrders}/${n}/${n}/${PRICE}`);
   await wrk(
     sys,

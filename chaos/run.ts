@@ -29,6 +29,7 @@ import { runScenario } from '../harness/scenario.js';
 import { unkeyedWorkload } from '../harness/unkeyed.js';
 import { consistencyWorkload, mixedWorkload, type Workload } from '../harness/workloads.js';
 import { commitMeasured, machine, resultsDir } from '../scripts/results.js';
+import { createProgress } from '../src/lib/progress.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,6 +50,9 @@ const LEASE_MS = Number(process.env['SAGA_LEASE_MS'] ?? 2000);
 const RESULTS = resultsDir('chaos');
 /** The operator row's token: the one a --dir cluster was started with, else the chaos one. */
 const ADMIN_TOKEN = process.env['ADMIN_TOKEN'] ?? CHAOS_ADMIN_TOKEN;
+/** One step per row, the fuzzer and starting a cluster; on stderr, stdout keeps the tables. */
+const progress = createProgress(process.stderr);
+const say = (line: string): void => progress.print(line);
 const SIZES = values.quick
   ? { rounds: 4, buyers: 500, entities: 20_000, orders: 3000 }
   : { rounds: 8, buyers: 1000, entities: 100_000, orders: 12_000 };
@@ -79,33 +83,50 @@ function selectedFaults(cluster: Cluster | undefined): (Fault | undefined)[] {
 
 async function runAll(url: string, cluster: Cluster | undefined, stamp: string): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const fault of selectedFaults(cluster)) {
+  const faults = selectedFaults(cluster);
+  progress.setTotal(
+    (values.url === undefined && values.dir === undefined ? 1 : 0) +
+      faults.length * workloads().length +
+      (values['no-fuzz'] ? 0 : 1),
+  );
+  for (const fault of faults) {
     for (const workload of workloads()) {
+      const label = `${workload.name} / ${fault?.name ?? 'no fault'}`;
+      progress.step(label);
       if (cluster) {
+        progress.status(`${label}: waiting for a healthy cluster`);
         const sick = await cluster.waitHealthy(120_000);
-        if (sick.length > 0) console.log(`warning: still unhealthy before the run: ${sick.join(', ')}`);
+        if (sick.length > 0) say(`warning: still unhealthy before the run: ${sick.join(', ')}`);
       }
       const takeoversBefore = cluster?.countInOrderLogs(/took over saga/) ?? 0;
-      console.log(`\n== ${workload.name} / ${fault?.name ?? 'no fault'}`);
+      say(`\n== ${label}`);
+      let phase = 'preparing';
+      // The share of the load sent, on a terminal only: once a second would flood a log file.
+      const ticker = setInterval(() => {
+        const sent = phase === 'sending' ? ` ${Math.round(workload.progress() * 100)} % sent` : '';
+        progress.tick(`${label}: ${phase}${sent}`);
+      }, 1000);
       const result = await runScenario({
+        onPhase: (now) => {
+          phase = now;
+          progress.status(`${label}: ${now}`);
+        },
         url: cluster?.url ?? url,
         workload,
         ...(fault ? { fault } : {}),
         ...(cluster ? { unfinished: cluster.unfinished } : {}),
         // Untouched batch ids: all of them in the run without a fault, a sample in the others.
         untouched: fault ? Number(values.untouched) : 1,
-      });
+      }).finally(() => clearInterval(ticker));
       const takeovers = cluster ? cluster.countInOrderLogs(/took over saga/) - takeoversBefore : undefined;
       const row = rowOf(result, takeovers);
       rows.push(row);
-      console.log(formatTable([row]));
-      console.log(
-        `prepare ${row.prepareSeconds} s, run ${row.durationSeconds} s, check ${row.checkSeconds} s`,
-      );
+      say(formatTable([row]));
+      say(`prepare ${row.prepareSeconds} s, run ${row.durationSeconds} s, check ${row.checkSeconds} s`);
       if (values['keep-ledgers'] || result.violations > 0 || row.serverErrors > 0) {
         const file = join(RESULTS, `ledger-${stamp}-${workload.name}-${row.fault.replace(/\W+/g, '_')}.json`);
         saveLedger(file, result.ledger);
-        console.log(`ledger kept in ${file}`);
+        say(`ledger kept in ${file}`);
       }
     }
   }
@@ -146,7 +167,7 @@ async function main(): Promise<number> {
       cluster = clusterAt(resolve(values.dir));
     } else {
       ownDir = mkdtempSync(join(tmpdir(), 'chaos-cluster-'));
-      console.log(`starting a cluster in ${ownDir}`);
+      progress.step(`starting a cluster in ${ownDir}`);
       // The admin API on, for the operator row.
       cluster = await startCluster(ownDir, { env: { ADMIN_TOKEN } });
     }
@@ -155,7 +176,9 @@ async function main(): Promise<number> {
   const started = new Date().toISOString();
   try {
     const rows = await runAll(url, cluster, stamp);
+    if (!values['no-fuzz']) progress.step('fuzzing');
     const fuzzResult = values['no-fuzz'] ? undefined : await runFuzz(cluster?.url ?? url);
+    progress.done();
     const result = {
       started,
       finished: new Date().toISOString(),
@@ -179,6 +202,7 @@ async function main(): Promise<number> {
       rows.some((r) => r.violations > 0) || (fuzzResult !== undefined && fuzzResult['violations'] !== 0);
     return failed ? 1 : 0;
   } finally {
+    progress.done();
     if (cluster && ownDir) {
       await stopCluster(cluster);
       rmSync(ownDir, { recursive: true, force: true });

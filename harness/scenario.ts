@@ -24,6 +24,8 @@ export interface ScenarioOptions {
   settleMs?: number;
   /** Fraction of untouched batch_init ids the checker reads too (default 1). */
   untouched?: number;
+  /** Told when the run enters a phase (preparing, sending, injecting, checking): for progress. */
+  onPhase?: (phase: string) => void;
 }
 
 export interface ScenarioResult {
@@ -47,10 +49,13 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
   const rec = createRecorder(ledger, { connections: opts.connections ?? 128, timeoutMs: 60_000 });
   const { workload, fault } = opts;
   let faultError: string | undefined;
+  const phase = opts.onPhase ?? ((): void => undefined);
   try {
+    phase('preparing');
     const prepareStart = rec.now();
     await workload.prepare(rec);
     const runStart = rec.now();
+    phase('sending');
     let finished = false;
     const load = workload.run(rec).finally(() => (finished = true));
     let faultAt: number | undefined;
@@ -62,17 +67,20 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
         faultAt = rec.now();
         const entry = { name: fault.name, at: faultAt, until: faultAt };
         ledger.faults.push(entry);
+        phase(`injecting ${fault.name}`);
         try {
           await fault.inject();
         } catch (error) {
           faultError = error instanceof Error ? error.message : String(error);
         }
         entry.until = rec.now();
+        phase('sending');
       }
     }
     await load;
     const metrics = measure(ledger, runStart, faultAt);
     rec.close();
+    phase('checking');
     const checkStart = Date.now();
     const report = await check(ledger, {
       settleMs: opts.settleMs ?? 60_000,

@@ -6,6 +6,7 @@
 import { loadClusterConfig } from '../lib/config.js';
 import { down } from './down.js';
 import { probe } from './health.js';
+import { createProgress } from '../lib/progress.js';
 import { parseCli, type CliOptions } from './options.js';
 import { isAlive, signalGroup, signalPid } from './processes.js';
 import { readPlan, readState, type ClusterState } from './state.js';
@@ -74,7 +75,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const opts = parseCli(argv, cfg);
   switch (opts.command) {
     case 'up': {
-      const state = await up(opts, cfg);
+      // Progress on stderr: the ready line is the only stdout line, and scripts read it.
+      const state = await up(opts, cfg, createProgress(process.stderr, 2));
       console.log(`ready http://127.0.0.1:${state.gatewayPort}`);
       return 0;
     }

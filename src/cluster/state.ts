@@ -55,6 +55,8 @@ export interface ClusterState {
   gatewayPort: number;
   phase: Phase;
   error?: string;
+  /** While starting: what the supervisor waits for now, so `up` can show its progress. */
+  waiting?: string;
   components: ComponentState[];
 }
 

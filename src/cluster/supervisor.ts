@@ -63,6 +63,7 @@ const children: Child[] = plan.components.map((spec) => ({
 }));
 let phase: Phase = 'starting';
 let failure: string | undefined;
+let waiting: string | undefined;
 let stopping = false;
 
 function publish(): void {
@@ -71,6 +72,7 @@ function publish(): void {
     gatewayPort: plan.gatewayPort,
     phase,
     ...(failure === undefined ? {} : { error: failure }),
+    ...(waiting === undefined || phase !== 'starting' ? {} : { waiting }),
     components: children.map((c) => ({
       name: c.spec.name,
       kind: c.spec.kind,
@@ -174,6 +176,11 @@ async function waitUntil(
   while (!stopping) {
     missing = await unhealthy(list, opts, need);
     if (missing.length === 0) return;
+    const now = `waiting for ${missing.map((m) => m.split(' ')[0]).join(', ')} to be ${need}`;
+    if (now !== waiting) {
+      waiting = now;
+      publish();
+    }
     // A component that keeps dying will not get healthy by waiting: say so now, with its log.
     const looping = list.find((c) => c.restarts >= START_RESTART_LIMIT);
     if (looping)

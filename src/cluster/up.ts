@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterConfig } from '../lib/config.js';
+import type { Progress } from '../lib/progress.js';
 import { prepareCluster, serviceEntry } from './components.js';
 import { down } from './down.js';
 import type { CliOptions } from './options.js';
@@ -38,7 +39,8 @@ function claimDirectory(dir: string): void {
   mkdirSync(dir, { recursive: true });
 }
 
-export async function up(opts: CliOptions, cfg: ClusterConfig): Promise<ClusterState> {
+export async function up(opts: CliOptions, cfg: ClusterConfig, progress: Progress): Promise<ClusterState> {
+  progress.step(`preparing ${opts.dir}`);
   claimDirectory(opts.dir);
   ensurePackages(cfg.path);
   if (cfg.gatewayPort !== 0 && !(await portIsFree(cfg.gatewayPort))) {
@@ -51,6 +53,7 @@ export async function up(opts: CliOptions, cfg: ClusterConfig): Promise<ClusterS
   }
   const plan = await prepareCluster({ cfg, dir: opts.dir, groups: opts.groups, serviceEnv: opts.serviceEnv });
   writePlan(plan);
+  progress.step(`starting ${plan.components.length} components`);
 
   const out = openSync(join(opts.dir, 'supervisor.log'), 'a');
   const supervisor = spawn(process.execPath, [SUPERVISOR, opts.dir], {
@@ -64,11 +67,14 @@ export async function up(opts: CliOptions, cfg: ClusterConfig): Promise<ClusterS
   const pid = supervisor.pid ?? 0;
 
   try {
-    return await waitReady(opts.dir, pid, cfg.readyTimeoutMs + 10_000);
+    return await waitReady(opts.dir, pid, cfg.readyTimeoutMs + 10_000, progress);
   } catch (error) {
+    progress.status('failed; stopping what started');
     // Leave nothing half-started behind.
     await down(opts.dir);
     throw error;
+  } finally {
+    progress.done();
   }
 }
 
@@ -84,12 +90,20 @@ function logTails(state: ClusterState): string {
     .join('');
 }
 
-async function waitReady(dir: string, pid: number, timeoutMs: number): Promise<ClusterState> {
+async function waitReady(
+  dir: string,
+  pid: number,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<ClusterState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const state = readState(dir);
     if (state?.supervisorPid === pid) {
       if (state.phase === 'ready') return state;
+      const started = state.components.filter((c) => c.pid !== 0).length;
+      const waiting = state.waiting === undefined ? '' : `, ${state.waiting}`;
+      progress.status(`${started}/${state.components.length} started${waiting}`);
       if (state.phase === 'failed')
         throw new Error(`cluster failed to start: ${state.error ?? '?'}${logTails(state)}`);
     }

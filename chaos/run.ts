@@ -26,6 +26,7 @@ import { newLedger, saveLedger } from '../harness/ledger.js';
 import { createRecorder } from '../harness/recorder.js';
 import { formatErrors, formatTable, rowOf, type Row } from '../harness/report.js';
 import { runScenario } from '../harness/scenario.js';
+import { watchTakeovers } from '../harness/takeovers.js';
 import { unkeyedWorkload } from '../harness/unkeyed.js';
 import { consistencyWorkload, mixedWorkload, type Workload } from '../harness/workloads.js';
 import { commitMeasured, machine, resultsDir } from '../scripts/results.js';
@@ -98,7 +99,7 @@ async function runAll(url: string, cluster: Cluster | undefined, stamp: string):
         const sick = await cluster.waitHealthy(120_000);
         if (sick.length > 0) say(`warning: still unhealthy before the run: ${sick.join(', ')}`);
       }
-      const takeoversBefore = cluster?.countInOrderLogs(/took over saga/) ?? 0;
+      const takeoverWatch = cluster ? await watchTakeovers(() => cluster.orderReplicas()) : undefined;
       say(`\n== ${label}`);
       let phase = 'preparing';
       // The share of the load sent, on a terminal only: once a second would flood a log file.
@@ -118,7 +119,7 @@ async function runAll(url: string, cluster: Cluster | undefined, stamp: string):
         // Untouched batch ids: all of them in the run without a fault, a sample in the others.
         untouched: fault ? Number(values.untouched) : 1,
       }).finally(() => clearInterval(ticker));
-      const takeovers = cluster ? cluster.countInOrderLogs(/took over saga/) - takeoversBefore : undefined;
+      const takeovers = await takeoverWatch?.stop();
       const row = rowOf(result, takeovers);
       rows.push(row);
       say(formatTable([row]));

@@ -4,7 +4,7 @@
  * through the cluster's CLI (dist/cluster/cli.js) and its state.json, as an operator would.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,7 @@ import { useClusterSecrets } from '../src/cluster/secrets.js';
 import { waitFor } from '../src/lib/retry.js';
 import { readPlan, readState, type ClusterState, type ComponentState } from '../src/cluster/state.js';
 import { redisLeaseProbe, type UnfinishedProbe } from './checker.js';
+import type { Replica } from './takeovers.js';
 
 const run = promisify(execFile);
 const CLI = resolve('dist/cluster/cli.js');
@@ -33,8 +34,8 @@ export interface Cluster {
   unfinished: UnfinishedProbe;
   /** True when some unfinished saga is owned by `instance` (read from the order store). */
   ownsRunningSaga(instance: string): Promise<boolean>;
-  /** Lines of the order replicas' logs that match `pattern`, counted now. */
-  countInOrderLogs(pattern: RegExp): number;
+  /** The order replicas and their own ports (their /metrics, which the gateway refuses). */
+  orderReplicas(): Replica[];
 }
 
 export function clusterAt(dir: string, env: Record<string, string> = {}): Cluster {
@@ -91,18 +92,10 @@ export function clusterAt(dir: string, env: Record<string, string> = {}): Cluste
       }
       return false;
     },
-    countInOrderLogs(pattern) {
-      let count = 0;
-      for (const c of state().components.filter((x) => /^order-\d+$/.test(x.name))) {
-        try {
-          count += readFileSync(c.log, 'utf8')
-            .split('\n')
-            .filter((line) => pattern.test(line)).length;
-        } catch {
-          // No log yet.
-        }
-      }
-      return count;
+    orderReplicas() {
+      return state()
+        .components.filter((c) => /^order-\d+$/.test(c.name))
+        .map((c) => ({ name: c.name, port: c.port }));
     },
   };
 }

@@ -26,7 +26,7 @@ export interface Row {
   checkSeconds: number;
   perSecond: number[];
   faultOffsetSeconds: number | null;
-  /** Saga takeovers logged by order replicas during the run (evidence of recovery at work). */
+  /** Saga takeovers the order replicas counted during the run (evidence of recovery at work). */
   takeovers?: number;
   faultError?: string;
 }

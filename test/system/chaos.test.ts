@@ -18,6 +18,7 @@ import { newLedger } from '../../harness/ledger.js';
 import { createRecorder } from '../../harness/recorder.js';
 import { formatErrors, formatTable, rowOf } from '../../harness/report.js';
 import { runScenario } from '../../harness/scenario.js';
+import { watchTakeovers } from '../../harness/takeovers.js';
 import { consistencyWorkload, mixedWorkload, type Workload } from '../../harness/workloads.js';
 
 let dir = '';
@@ -43,9 +44,9 @@ function theCluster(): Cluster {
 async function survives(workload: Workload, fault: Fault): Promise<{ takeovers: number }> {
   const c = theCluster();
   expect(await c.waitHealthy(120_000)).toEqual([]);
-  const takeoversBefore = c.countInOrderLogs(/took over saga/);
+  const takeovers = await watchTakeovers(() => c.orderReplicas());
   const result = await runScenario({ url: c.url, workload, fault, unfinished: c.unfinished });
-  const row = rowOf(result, c.countInOrderLogs(/took over saga/) - takeoversBefore);
+  const row = rowOf(result, await takeovers.stop());
   console.log(`${formatTable([row])}\n${formatErrors([row])}\ntakeovers: ${row.takeovers}`);
   expect(result.faultError).toBeUndefined();
   expect(result.check.violations).toEqual([]);

@@ -47,10 +47,18 @@ export function pauseFault(cluster: Cluster, target: string, pauseMs: number): F
   return {
     name: `SIGSTOP ${target} ${(pauseMs / 1000).toFixed(0)} s`,
     async inject() {
-      await untilOwning(cluster, target);
       const { pid } = cluster.component(target);
       if (pid <= 0) throw new Error(`${target} is not running`);
-      process.kill(pid, 'SIGSTOP');
+      // The probe's answer is a few ms old when the signal lands, and on a quiet machine a saga
+      // finishes in less: check again once frozen (a frozen owner's saga cannot finish by
+      // itself), and thaw and try again while the replica owns nothing.
+      const giveUpAt = Date.now() + 5000;
+      for (;;) {
+        await untilOwning(cluster, target);
+        process.kill(pid, 'SIGSTOP');
+        if (Date.now() >= giveUpAt || (await cluster.ownsRunningSaga(target).catch(() => false))) break;
+        process.kill(pid, 'SIGCONT');
+      }
       try {
         await sleep(pauseMs);
       } finally {

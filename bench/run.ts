@@ -20,11 +20,14 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadAverage } from './cpu.js';
+import { WRK } from './load.js';
 import { latencyPlot } from './plot.js';
 import { evaluateGoals, markdown, type Report } from './report.js';
 import { GROUPS, runScenarios, scenarioCount, type Group, type Settings } from './scenarios.js';
 import { startTarget, type Running, type TargetName } from './targets.js';
 import { commitMeasured, resultsDir } from '../scripts/results.js';
+import { ensurePackages } from '../src/cluster/packages.js';
+import { loadClusterConfig } from '../src/lib/config.js';
 import { createProgress } from '../src/lib/progress.js';
 
 const FULL: Settings = {
@@ -96,6 +99,9 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 
+  // wrk drives every closed-loop scenario: install it like `npm run cluster` installs its
+  // packages, so the bench runs on a fresh machine after `npm ci` alone.
+  ensurePackages(loadClusterConfig().path, [{ binary: WRK, pkg: 'wrk' }]);
   if (values['quiet-load'] !== undefined) await waitQuiet(Number(values['quiet-load']));
   const startedAt = new Date();
   const loadBefore = loadAverage();

@@ -5,6 +5,11 @@
  * the same machine load. "On" is the real SDK with its batching span processor; the exporter
  * drops the spans, so the figure is the cost of creating, propagating and batching them
  * (what an OTLP exporter adds on top is its serialisation and one HTTP POST per batch).
+ *
+ * "Off" is the default no-op tracer, whose cost hides in the noise of a whole checkout. So it is
+ * measured apart: a counting wrapper gives the tracer calls per checkout, and a tight loop the
+ * nanoseconds one no-op call adds over calling the work directly (with the attribute and option
+ * objects the call sites build); their product is what tracing-off costs a checkout.
  */
 import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -72,6 +77,51 @@ async function measure(app: AllServices['app'], ids: string[]): Promise<number> 
 }
 
 const off = tracer();
+
+/** The no-op tracer, counting its calls. */
+function counting(inner: Tracer): Tracer & { calls: number } {
+  const wrapper = {
+    calls: 0,
+    enabled: inner.enabled,
+    traceparent: () => {
+      wrapper.calls += 1;
+      return inner.traceparent();
+    },
+    inSpan: <T>(...args: Parameters<Tracer['inSpan']>): Promise<T> => {
+      wrapper.calls += 1;
+      return inner.inSpan(...(args as Parameters<typeof inner.inSpan<T>>));
+    },
+    flush: () => inner.flush(),
+  };
+  return wrapper;
+}
+
+/** ns one no-op tracer call adds over calling `work` itself, shaped like the saga's call sites. */
+function noopCallNs(calls = 2_000_000): number {
+  const work = (): Promise<number> => Promise.resolve(1);
+  const cpuNs = (loop: () => void): number => {
+    const start = process.cpuUsage();
+    loop();
+    const used = process.cpuUsage(start);
+    return ((used.user + used.system) * 1000) / calls;
+  };
+  const direct = (): void => {
+    for (let i = 0; i < calls; i++) void work();
+  };
+  const traced = (): void => {
+    for (let i = 0; i < calls; i++) {
+      void off.inSpan('saga reserve', { 'checkout.service': 'order', 'saga.participant': 'stock' }, work, {
+        end: (n: number) => ({ 'checkout.outcome': n }),
+      });
+      off.traceparent();
+    }
+  };
+  // Warm both up, then take the best of three: the lower bound is the call's own cost.
+  direct();
+  traced();
+  const best = (loop: () => void): number => Math.min(cpuNs(loop), cpuNs(loop), cpuNs(loop));
+  return Math.max(0, best(traced) - best(direct));
+}
 const offSystem = await system();
 const sdk: Tracer = tracerWith(dropping, 'tracing-cost');
 useTracer(sdk);
@@ -88,6 +138,12 @@ for (let round = 0; round < ROUNDS; round++) {
     await sdk.flush();
   }
 }
+const counter = counting(off);
+useTracer(counter);
+const counted = await prepare(offSystem.app, CHECKOUTS);
+counter.calls = 0;
+await measure(offSystem.app, counted);
+const callsPerCheckout = counter.calls / CHECKOUTS;
 useTracer(off);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 for (const mode of ['off', 'on'] as const) {
@@ -97,6 +153,12 @@ for (const mode of ['off', 'on'] as const) {
 }
 console.log(
   `spans exported while on: ${exported} (${(exported / (CHECKOUTS * ROUNDS)).toFixed(1)} per checkout)`,
+);
+const perCallNs = noopCallNs();
+const offUs = (callsPerCheckout * perCallNs) / 1000;
+console.log(
+  `tracing off: ${callsPerCheckout.toFixed(1)} no-op tracer calls per checkout x ${perCallNs.toFixed(1)} ns = ` +
+    `${offUs.toFixed(2)} CPU-us per checkout (${((100 * offUs) / median(results.off)).toFixed(2)} % of a checkout)`,
 );
 await offSystem.close();
 await onSystem.close();

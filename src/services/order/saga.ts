@@ -8,22 +8,22 @@
  * ABORTED. Every transition is a CAS at the owner's epoch, so an owner that lost its lease
  * cannot write. A saga whose owner died is finished by recovery (recovery.ts).
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bus, Commands, Participant, Reply } from '../../bus/bus.js';
 import type { SagaTiming } from '../../lib/config.js';
 import { aggregate } from '../../lib/items.js';
 import type { Log } from '../../lib/log.js';
-import type { Metrics, StepResult } from '../../lib/metrics.js';
+import type { Metrics } from '../../lib/metrics.js';
 import { OK, refused, type Outcome, type Reason } from '../../lib/outcome.js';
 import { backoff } from '../../lib/retry.js';
 import { tracer } from '../../lib/tracing.js';
-import { isStepName, ownerLine, transitionLine, type StepRecord } from './journal.js';
+import { ownerLine, transitionLine, type StepRecord } from './journal.js';
 import { keepLease, type Lease } from './lease.js';
 import { createOperator, type Operator } from './operator.js';
 import { createRecovery } from './recovery.js';
-import { sendUntilAnswered, type ResendOptions } from './resend.js';
+import { sendUntilAnswered } from './resend.js';
 import { newSagaId } from './saga-id.js';
+import { stepSender } from './step-send.js';
 import { storeStepRetrier, type RetryStoreStep } from './store-retry.js';
 import type { OrderStore, Saga, SagaState } from './store.js';
 
@@ -111,7 +111,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   const driving = new Map<string, { epoch: number; outcome: Promise<Outcome>; steps: StepRecord[] }>();
   let closed = false;
   const retryStoreStep = storeStepRetrier(log, timing.retryMaxMs);
-  const send = sendUntilAnswered(bus, timing.attemptMs, log);
+  const sendStep = stepSender(sendUntilAnswered(bus, timing.attemptMs, log), metrics);
   const drives = {
     outcomeOf: (sagaId: string) => driving.get(sagaId)?.outcome,
     drive,
@@ -274,47 +274,6 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   /** Seconds since the saga began (its deadline minus the deadline time), for the histogram. */
   function ageOf(saga: Saga): number {
     return (Date.now() - (saga.deadline - timing.deadlineMs)) / 1000;
-  }
-
-  /**
-   * Sends a step's command until answered, noting in `steps` when it was first sent, how often
-   * re-sent and when and what it answered (for the journal), and its duration (for metrics).
-   */
-  function sendStep<P extends Participant>(
-    participant: P,
-    command: Commands[P],
-    deadline: number,
-    options: ResendOptions,
-    steps: StepRecord[],
-  ): Promise<Reply | undefined> {
-    const start = performance.now();
-    const record: StepRecord | undefined = isStepName(command.type)
-      ? { step: command.type, firstSentAt: Date.now(), resends: -1, answeredAt: undefined, answer: undefined }
-      : undefined;
-    if (record) steps.push(record);
-    const onSend = (): void => {
-      if (record) record.resends += 1;
-    };
-    // With tracing on, the step's span is active while it sends: its traceparent goes along.
-    const sending = tracer().inSpan(
-      `saga ${command.type}`,
-      { 'checkout.service': 'order', 'saga.participant': participant },
-      () => send(participant, command, deadline, { ...options, onSend }),
-      {
-        end: (answer) => ({
-          'checkout.outcome': answer === undefined ? 'no_answer' : answer.ok ? 'ok' : answer.reason,
-        }),
-      },
-    );
-    return sending.then((answer) => {
-      if (record && answer !== undefined) {
-        record.answeredAt = Date.now();
-        record.answer = answer.ok ? 'ok' : answer.reason;
-      }
-      const result: StepResult = answer === undefined ? 'no_answer' : answer.ok ? 'ok' : 'refused';
-      metrics?.saga.step(command.type, result, (performance.now() - start) / 1000);
-      return answer;
-    });
   }
 
   async function close(drainMs = 5000): Promise<void> {

@@ -71,12 +71,19 @@ export function envelopeOf<C>(command: C, expiresAt: number, traceparent: string
   return traceparent === undefined ? { command, expiresAt } : { command, expiresAt, traceparent };
 }
 
+/**
+ * Sends one command and waits up to `timeoutMs` for its reply. Resolves `undefined` when
+ * no reply came in time: the command may or may not have been applied. One type, so that the
+ * buses and their wrappers implement it as a plain `(to, command, timeoutMs) => ...`.
+ */
+export type BusRequest = <P extends Participant>(
+  to: P,
+  command: Commands[P],
+  timeoutMs: number,
+) => Promise<Reply | undefined>;
+
 export interface Bus {
-  /**
-   * Sends one command and waits up to `timeoutMs` for its reply. Resolves `undefined` when
-   * no reply came in time: the command may or may not have been applied.
-   */
-  request<P extends Participant>(to: P, command: Commands[P], timeoutMs: number): Promise<Reply | undefined>;
+  request: BusRequest;
   /** Consumes the participant's commands until the bus is closed. */
   serve<P extends Participant>(participant: P, handler: Handler<Commands[P]>): Promise<void>;
   close(): Promise<void>;

@@ -96,16 +96,9 @@ export function createLocalBus(options: { commandTtlMs: number; faults?: Deliver
   }
 
   return {
-    request<P extends Participant>(
-      to: P,
-      command: Commands[P],
-      timeoutMs: number,
-    ): Promise<Reply | undefined> {
+    request: (to, command, timeoutMs) => {
+      if (closed) return Promise.resolve(undefined);
       return new Promise((resolve) => {
-        if (closed) {
-          resolve(undefined);
-          return;
-        }
         let settled = false;
         const timer = setTimeout(() => settle(undefined), timeoutMs);
         function settle(reply: Reply | undefined): void {
@@ -114,7 +107,7 @@ export function createLocalBus(options: { commandTtlMs: number; faults?: Deliver
           clearTimeout(timer);
           resolve(reply);
         }
-        const pending: Pending<Commands[P]> = {
+        const pending: Pending<typeof command> = {
           envelope: envelopeOf(command, Date.now() + options.commandTtlMs, tracer().traceparent()),
           answer: (reply) => faults.reply(to, command).forEach((delay) => later(delay, () => settle(reply))),
         };

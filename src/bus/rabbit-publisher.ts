@@ -19,7 +19,7 @@ import type { QueueType } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import type { BusMetrics } from '../lib/metrics.js';
 import { tracer } from '../lib/tracing.js';
-import { envelopeOf, type Commands, type Envelope, type Participant, type Reply } from './bus.js';
+import { envelopeOf, type BusRequest, type Envelope, type Participant, type Reply } from './bus.js';
 import { decodeReplies, encodeBatch } from './rabbit-codec.js';
 import { commandQueue, PARTICIPANTS } from './rabbit-topology.js';
 
@@ -75,7 +75,7 @@ export interface PublisherOptions {
 }
 
 export interface Publisher {
-  request<P extends Participant>(to: P, command: Commands[P], timeoutMs: number): Promise<Reply | undefined>;
+  request: BusRequest;
   /** Starts publishing on a fresh confirm channel of a new connection. */
   attach(channel: ConfirmChannel): Promise<void>;
   /** Settles every open request with `undefined`; later requests resolve `undefined` at once. */
@@ -218,16 +218,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
   }
 
   return {
-    request<P extends Participant>(
-      to: P,
-      command: Commands[P],
-      timeoutMs: number,
-    ): Promise<Reply | undefined> {
+    request: (to, command, timeoutMs) => {
+      if (closed) return Promise.resolve(undefined);
       return new Promise((resolve) => {
-        if (closed) {
-          resolve(undefined);
-          return;
-        }
         const request: Request = {
           envelope: envelopeOf(command, Date.now() + options.commandTtlMs, tracer().traceparent()),
           settled: false,

@@ -19,7 +19,7 @@ import { connect, type ChannelModel } from 'amqplib';
 import { DEFAULT_QUEUE_TYPE, type QueueType } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import type { BusMetrics } from '../lib/metrics.js';
-import type { Bus, Commands, Handler, Participant, Reply } from './bus.js';
+import type { Bus, Commands, Handler, Participant } from './bus.js';
 import { createConsumer, type Consumer, type ConsumerStats } from './rabbit-consumer.js';
 import { createPublisher, type PublisherStats } from './rabbit-publisher.js';
 import { commandQueue, declareTopology } from './rabbit-topology.js';
@@ -140,13 +140,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
   await connection.waitForConnect();
 
   return {
-    request<P extends Participant>(
-      to: P,
-      command: Commands[P],
-      timeoutMs: number,
-    ): Promise<Reply | undefined> {
-      return publisher.request(to, command, timeoutMs);
-    },
+    request: (to, command, timeoutMs) => publisher.request(to, command, timeoutMs),
 
     async serve<P extends Participant>(participant: P, handler: Handler<Commands[P]>): Promise<void> {
       if (closing) throw new Error('bus is closed');

@@ -3,7 +3,7 @@
  * delayed (so reordered) messages, and a "crash" that freezes an orchestrator for good
  * between any two of its store or bus calls — like a process killed at that point.
  */
-import type { Bus, Commands, Participant, Reply } from '../../src/bus/bus.js';
+import type { Bus } from '../../src/bus/bus.js';
 import type { DeliveryFaults } from '../../src/bus/local.js';
 import { seeded } from '../../harness/pool.js';
 
@@ -51,14 +51,8 @@ export function crashable<T extends object>(target: T, counter: { calls: number;
 /** A bus whose requests hang once the shared counter is past its limit. */
 export function crashableBus(bus: Bus, counter: { calls: number; limit: number }): Bus {
   return {
-    request<P extends Participant>(
-      to: P,
-      command: Commands[P],
-      timeoutMs: number,
-    ): Promise<Reply | undefined> {
-      if (++counter.calls > counter.limit) return never();
-      return bus.request(to, command, timeoutMs);
-    },
+    request: (to, command, timeoutMs) =>
+      ++counter.calls > counter.limit ? never() : bus.request(to, command, timeoutMs),
     serve: (participant, handler) => bus.serve(participant, handler),
     close: () => bus.close(),
   };

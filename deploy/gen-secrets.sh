@@ -15,6 +15,7 @@
 #                             each service's own user, on its own Redis group only
 #   SENTINEL_PEER_PASSWORD    user `peer` on Sentinel: the Sentinels among themselves
 #   SENTINEL_CLIENT_PASSWORD  user `client` on Sentinel: the services asking for their master
+#   ADMIN_TOKEN               bearer token of the order service's /admin/ API and /console
 set -eu
 
 out="${1:-$(dirname "$0")/.env}"
@@ -33,7 +34,7 @@ umask 077
   echo "RABBITMQ_USER=checkout"
   for name in RABBITMQ_PASSWORD RABBITMQ_ERLANG_COOKIE REDIS_ADMIN_PASSWORD REDIS_REPLICA_PASSWORD \
     REDIS_SENTINEL_PASSWORD REDIS_ORDER_PASSWORD REDIS_STOCK_PASSWORD REDIS_PAYMENT_PASSWORD \
-    SENTINEL_PEER_PASSWORD SENTINEL_CLIENT_PASSWORD; do
+    SENTINEL_PEER_PASSWORD SENTINEL_CLIENT_PASSWORD ADMIN_TOKEN; do
     echo "$name=$(secret)"
   done
 } >"$out"

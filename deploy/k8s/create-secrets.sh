@@ -1,5 +1,5 @@
 #!/bin/sh
-# Creates the two Secrets the manifests of deploy/k8s read (they ship none: no credential is
+# Creates the three Secrets the manifests of deploy/k8s read (they ship none: no credential is
 # ever committed), from an env file of deploy/gen-secrets.sh:
 #
 #   sh deploy/gen-secrets.sh /secure/place/checkout-saga.env
@@ -35,6 +35,7 @@ replica="$(value REDIS_REPLICA_PASSWORD)"
 sentinel="$(value REDIS_SENTINEL_PASSWORD)"
 peer="$(value SENTINEL_PEER_PASSWORD)"
 client="$(value SENTINEL_CLIENT_PASSWORD)"
+admin_token="$(value ADMIN_TOKEN)"
 
 "$kubectl" -n "$ns" create secret generic checkout-saga-amqp \
   --from-literal=url="amqp://$user:$password@checkout-saga-rabbitmq.$ns.svc.cluster.local:5672" \
@@ -50,3 +51,6 @@ client="$(value SENTINEL_CLIENT_PASSWORD)"
   --from-literal=sentinel="$sentinel" \
   --from-literal=sentinel-peer="$peer" \
   --from-literal=sentinel-client="$client"
+# Read by the order pods only (ADMIN_TOKEN: the operator API and console).
+"$kubectl" -n "$ns" create secret generic checkout-saga-admin \
+  --from-literal=token="$admin_token"

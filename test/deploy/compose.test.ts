@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../support/helm.js';
-import { SET_BY_DEPLOYMENT, TUNABLE } from '../support/service-env.js';
+import { ORDER_ONLY, SET_BY_DEPLOYMENT, TUNABLE } from '../support/service-env.js';
 import { GEN_SECRETS, generatedSecrets } from '../support/compose-secrets.js';
 
 const COMPOSE_FILE = join(REPO_ROOT, 'deploy', 'compose.yaml');
@@ -204,7 +204,8 @@ describe('deploy/compose.yaml', () => {
       for (const service of SERVICES) {
         for (const [name, replica] of replicasOf(services, service)) {
           const vars = env(replica);
-          expect(Object.keys(vars).sort(), name).toEqual([...SET_BY_DEPLOYMENT, ...TUNABLE].sort());
+          const own = service === 'order' ? ORDER_ONLY : [];
+          expect(Object.keys(vars).sort(), name).toEqual([...SET_BY_DEPLOYMENT, ...TUNABLE, ...own].sort());
           expect(vars).toMatchObject({ PORT: '8080', HOST: '0.0.0.0', REDIS_MASTER_NAME: service });
           expect(vars['REDIS_WAIT_REPLICAS']).toBe(wait);
           expect(vars['REDIS_SENTINELS']?.split(',')).toEqual(sentinels.map((s) => `${s}:26379`));
@@ -226,5 +227,32 @@ describe('deploy/compose.yaml', () => {
       }
       expect(ids.size).toBe(SERVICES.length * (profile === 'full' ? 2 : 1));
     }
+  });
+
+  it('gives ADMIN_TOKEN to the order replicas only; one per profile publishes its port on 127.0.0.1 alone', () => {
+    const file = resolved({ ADMIN_PORT: '9181' });
+    const token = generatedSecrets()['ADMIN_TOKEN'] ?? '';
+    expect(token).toMatch(/^[A-Za-z0-9]{40}$/);
+    for (const profile of ['full', 'small']) {
+      const services = inProfile(file, profile);
+      for (const service of SERVICES) {
+        for (const [name, replica] of replicasOf(services, service)) {
+          expect(env(replica)['ADMIN_TOKEN'], name).toBe(service === 'order' ? token : undefined);
+        }
+      }
+      // Published ports of the profile: the gateway's, and the admin port of one order replica,
+      // bound to the loopback address (the console is for the operator on this host).
+      const published = Object.entries(services).flatMap(([name, s]) =>
+        (s.ports ?? []).map((p) => [name, JSON.stringify(p)] as const),
+      );
+      const admin = published.filter(([, port]) => port.includes('9181'));
+      expect(admin).toHaveLength(1);
+      const [owner, port] = admin[0] ?? ['', ''];
+      expect(services[owner]?.command).toEqual(['order']);
+      expect(port).toBe('"127.0.0.1:9181:8080/tcp"');
+      expect(published.filter(([name]) => !name.startsWith('gateway') && name !== owner)).toEqual([]);
+    }
+    // Nothing runs with a default token: without the env file compose refuses (first test).
+    expect(readFileSync(COMPOSE_FILE, 'utf8')).toMatch(/ADMIN_TOKEN: '\$\{ADMIN_TOKEN:\?/);
   });
 });

@@ -12,20 +12,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { format } from 'prettier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import {
+  at,
+  byKind,
+  CHART,
+  containers,
+  envOf,
+  find,
+  NAMESPACE,
+  parseManifests,
+  renderChart,
+  secretRef,
+  SERVICES,
+  type Container,
+  type EnvVar,
+} from '../support/chart.js';
 import { helm, helmBinary, REPO_ROOT } from '../support/helm.js';
 import { manifestName, schemaErrors, strictFieldErrors, type Manifest } from '../support/k8s-schema.js';
 import {
   LEFT_AT_DEFAULT,
+  ORDER_ONLY,
   SET_BY_DEPLOYMENT,
   TUNABLE,
   serviceConfigVariables,
 } from '../support/service-env.js';
 
-const CHART = 'deploy/helm/checkout-saga';
 const K8S_DIR = join(REPO_ROOT, 'deploy', 'k8s');
-const SERVICES = ['order', 'stock', 'payment'] as const;
-const NAMESPACE = 'checkout-saga';
 
 let home = '';
 beforeAll(() => {
@@ -34,52 +46,7 @@ beforeAll(() => {
 }, 300_000);
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-function parseManifests(text: string): Manifest[] {
-  return parseAllDocuments(text)
-    .map((doc) => doc.toJS() as Manifest | null)
-    .filter((doc): doc is Manifest => doc !== null);
-}
-
-function render(...args: string[]): string {
-  return helm(['template', 'checkout-saga', CHART, '--namespace', NAMESPACE, ...args], home);
-}
-
-function byKind(docs: readonly Manifest[], kind: string): Manifest[] {
-  return docs.filter((doc) => doc.kind === kind);
-}
-
-function find(docs: readonly Manifest[], kind: string, name: string): Manifest {
-  const doc = docs.find((d) => d.kind === kind && d.metadata.name === name);
-  if (!doc) throw new Error(`${kind}/${name} not rendered`);
-  return doc;
-}
-
-/** Typed access into a manifest's nested fields for assertions (throws on a wrong path). */
-function at(value: unknown, ...path: (string | number)[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (current === null || typeof current !== 'object') throw new Error(`no ${path.join('.')}`);
-    current = (current as Record<string | number, unknown>)[key];
-  }
-  return current;
-}
-
-interface Container {
-  name: string;
-  args?: string[];
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
-  readinessProbe?: { httpGet?: { path: string } };
-  livenessProbe?: { httpGet?: { path: string } };
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-}
-
-function containers(doc: Manifest): Container[] {
-  return at(doc, 'spec', 'template', 'spec', 'containers') as Container[];
-}
-
-function envOf(container: Container): Map<string, string | undefined> {
-  return new Map((container.env ?? []).map((e) => [e.name, e.value]));
-}
+const render = (...args: string[]): string => renderChart(home, ...args);
 
 const VARIANTS: Record<string, string[]> = {
   'default values (full HA topology)': [],
@@ -219,7 +186,8 @@ describe('Helm chart', () => {
     const external = parseManifests(render('-f', `${CHART}/values-external.yaml`));
     for (const service of SERVICES) {
       const env = envOf(containers(find(own, 'Deployment', `checkout-saga-${service}`))[0] as Container);
-      expect([...env.keys()].sort()).toEqual([...SET_BY_DEPLOYMENT].sort());
+      const expected = service === 'order' ? [...SET_BY_DEPLOYMENT, ...ORDER_ONLY] : SET_BY_DEPLOYMENT;
+      expect([...env.keys()].sort()).toEqual([...expected].sort());
       expect(env.get('REDIS_MASTER_NAME')).toBe(service);
       expect(env.get('REDIS_WAIT_REPLICAS')).toBe('1');
       expect(env.get('REDIS_SENTINELS')?.split(',')).toHaveLength(3);
@@ -237,18 +205,13 @@ describe('Helm chart', () => {
 });
 
 describe('Helm chart: credentials and network', () => {
-  interface EnvVar {
-    name: string;
-    value?: string;
-    valueFrom?: { secretKeyRef?: { name: string; key: string } };
-  }
-  const envVars = (doc: Manifest): EnvVar[] => (containers(doc)[0]?.env ?? []) as EnvVar[];
+  const envVars = (doc: Manifest): EnvVar[] => containers(doc)[0]?.env ?? [];
   const secretData = (docs: Manifest[], name: string): Record<string, string> =>
     at(find(docs, 'Secret', name), 'stringData') as Record<string, string>;
 
   it('generates every password per install (none in values.yaml), and uses one given in values', () => {
     const [a, b] = [parseManifests(render()), parseManifests(render())];
-    for (const name of ['checkout-saga-redis', 'checkout-saga-amqp']) {
+    for (const name of ['checkout-saga-redis', 'checkout-saga-amqp', 'checkout-saga-admin']) {
       const first = secretData(a, name);
       const second = secretData(b, name);
       for (const [key, value] of Object.entries(first)) {
@@ -276,28 +239,53 @@ describe('Helm chart: credentials and network', () => {
     const template = readFileSync(join(REPO_ROOT, CHART, 'templates', 'secret.yaml'), 'utf8');
     expect(template).toMatch(/lookup "v1" "Secret" \.Release\.Namespace \$amqpName/);
     expect(template).toMatch(/lookup "v1" "Secret" \.Release\.Namespace \$redisName/);
+    expect(template).toMatch(/lookup "v1" "Secret" \.Release\.Namespace \$adminName/);
+  });
+
+  it('gives ADMIN_TOKEN to the order pods only, from its own Secret; a given token is used, a short one refused', () => {
+    const docs = parseManifests(render());
+    const token = (service: string): EnvVar | undefined =>
+      envVars(find(docs, 'Deployment', `checkout-saga-${service}`)).find((e) => e.name === 'ADMIN_TOKEN');
+    expect(secretRef(token('order'))).toBe('checkout-saga-admin/token');
+    expect(token('stock')).toBeUndefined();
+    expect(token('payment')).toBeUndefined();
+    expect(Object.keys(secretData(docs, 'checkout-saga-admin'))).toEqual(['token']);
+    // No other workload reads the admin Secret.
+    const readers = [...byKind(docs, 'Deployment'), ...byKind(docs, 'StatefulSet')].filter((w) =>
+      envVars(w).some((e) => e.valueFrom?.secretKeyRef?.name === 'checkout-saga-admin'),
+    );
+    expect(readers.map((w) => w.metadata.name)).toEqual(['checkout-saga-order']);
+
+    const given = parseManifests(render('--set', 'admin.token=an-operator-chosen-token'));
+    expect(secretData(given, 'checkout-saga-admin')['token']).toBe('an-operator-chosen-token');
+    expect(() => render('--set', 'admin.token=short')).toThrow(/admin/);
+    expect(() => render('--set', 'env.ADMIN_TOKEN=an-operator-chosen-token')).toThrow(/ADMIN_TOKEN/);
+
+    // Disabled: no Secret and no token, so the order service serves neither /admin/ nor /console.
+    const off = parseManifests(render('--set', 'admin.enabled=false'));
+    expect(byKind(off, 'Secret').map((d) => d.metadata.name)).not.toContain('checkout-saga-admin');
+    const orderEnv = envVars(find(off, 'Deployment', 'checkout-saga-order'));
+    expect(orderEnv.map((e) => e.name)).not.toContain('ADMIN_TOKEN');
   });
 
   it('logs every component in with its own user, from the Secret, and bounds Redis memory', () => {
     const docs = parseManifests(render());
-    const ref = (v: EnvVar | undefined): string =>
-      `${v?.valueFrom?.secretKeyRef?.name ?? ''}/${v?.valueFrom?.secretKeyRef?.key ?? ''}`;
     for (const service of SERVICES) {
       const env = envVars(find(docs, 'Deployment', `checkout-saga-${service}`));
       const named = (n: string): EnvVar | undefined => env.find((e) => e.name === n);
       expect(named('REDIS_USERNAME')?.value).toBe(service);
-      expect(ref(named('REDIS_PASSWORD'))).toBe(`checkout-saga-redis/${service}`);
+      expect(secretRef(named('REDIS_PASSWORD'))).toBe(`checkout-saga-redis/${service}`);
       expect(named('REDIS_SENTINEL_USERNAME')?.value).toBe('client');
-      expect(ref(named('REDIS_SENTINEL_PASSWORD'))).toBe('checkout-saga-redis/sentinel-client');
+      expect(secretRef(named('REDIS_SENTINEL_PASSWORD'))).toBe('checkout-saga-redis/sentinel-client');
       const redis = envVars(find(docs, 'StatefulSet', `checkout-saga-${service}-redis`));
       expect(redis.find((e) => e.name === 'REDIS_SERVICE')?.value).toBe(service);
-      expect(ref(redis.find((e) => e.name === 'REDIS_SERVICE_PASSWORD'))).toBe(
+      expect(secretRef(redis.find((e) => e.name === 'REDIS_SERVICE_PASSWORD'))).toBe(
         `checkout-saga-redis/${service}`,
       );
       expect(redis.find((e) => e.name === 'REDIS_MAXMEMORY')?.value).toBe('256mb');
     }
     const sentinel = envVars(find(docs, 'StatefulSet', 'checkout-saga-sentinel'));
-    expect(sentinel.map(ref).filter((r) => r !== '/')).toEqual([
+    expect(sentinel.map(secretRef).filter((r) => r !== '/')).toEqual([
       'checkout-saga-redis/admin',
       'checkout-saga-redis/sentinel',
       'checkout-saga-redis/sentinel-peer',

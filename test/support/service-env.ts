@@ -25,6 +25,13 @@ export const SET_BY_DEPLOYMENT = [
 ] as const;
 
 /**
+ * Set on the order service only: the bearer token of its operator API and console (/admin/,
+ * /console). config.ts reads it in a helper of loadConfig, hence not found by
+ * serviceConfigVariables; the deployment tests check it is there for order and nowhere else.
+ */
+export const ORDER_ONLY = ['ADMIN_TOKEN'] as const;
+
+/**
  * Tuning left to config.ts's defaults unless the operator sets it: compose passes these through
  * from the shell (as `npm run cluster` does with SAGA_* and the TTLs); Helm takes them in `env`.
  */

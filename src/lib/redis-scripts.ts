@@ -3,8 +3,8 @@
  * EVALSHA-backed commands, and the records that let a write without client op id run twice.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { locate, resolveLua } from './lua-includes.js';
 import type { RedisMetrics } from './metrics.js';
 import { outcomeOf, type Created } from './outcome.js';
 import type { Redis } from './redis.js';
@@ -40,11 +40,12 @@ export type Script = (keys: readonly string[], args: readonly (string | number)[
 type ScriptCommand = (this: Redis, numKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
 
 /**
- * Reads `<dir>/<name>.lua` for each name and registers it on the client as `<namespace>_<name>`
- * (ioredis sends EVALSHA, and EVAL once per connection or after NOSCRIPT). Files are read once
- * at start-up; `dir` is `new URL('./lua/', import.meta.url)` of the store module, and the build
- * copies the .lua files next to the compiled module. With `metrics`, each call's latency is
- * observed under `<namespace>_<name>`.
+ * Reads `<dir>/<name>.lua` for each name, resolves its includes (lua-includes.ts) and registers
+ * it on the client as `<namespace>_<name>` (ioredis sends EVALSHA, and EVAL once per connection
+ * or after NOSCRIPT). Files are read once at start-up, where a broken include throws; `dir` is
+ * `new URL('./lua/', import.meta.url)` of the store module, and the build copies the .lua files
+ * next to the compiled module. A Redis error names the script file and line it came from. With
+ * `metrics`, each call's latency is observed under `<namespace>_<name>`.
  */
 export function defineScripts<Name extends string>(
   redis: Redis,
@@ -56,11 +57,15 @@ export function defineScripts<Name extends string>(
   const scripts = {} as Record<Name, Script>;
   for (const name of names) {
     const command = `${namespace}_${name}`;
-    redis.defineCommand(command, { lua: readFileSync(new URL(`${name}.lua`, dir), 'utf8') });
+    const { lua, origins } = resolveLua(new URL(`${name}.lua`, dir));
+    redis.defineCommand(command, { lua });
     // defineCommand adds an untyped method to the instance; look it up once here.
     const method = (redis as unknown as Record<string, ScriptCommand | undefined>)[command];
     if (method === undefined) throw new Error(`ioredis did not define ${command}`);
-    const call: Script = (keys, args) => method.call(redis, keys.length, ...keys, ...args);
+    const call: Script = (keys, args) =>
+      method.call(redis, keys.length, ...keys, ...args).catch((error: unknown) => {
+        throw locate(error, origins);
+      });
     const observe = metrics?.script(command);
     scripts[name] =
       observe === undefined

@@ -23,29 +23,19 @@
   Returns 'ok' | 'order_not_found' | 'order_paid' | 'checkout_running' | 'overflow' |
   'order_too_large' | 'idempotency_key_reused'.
 ]]
-local recorded = redis.call('GET', KEYS[2])
-if recorded then
-  -- The key is bound to the request it first came with (IETF httpapi Idempotency-Key).
-  local answer, fingerprint = string.match(recorded, '^(%S+) (.*)$')
-  if fingerprint ~= ARGV[7] then
-    return 'idempotency_key_reused'
+--- @include "../../lua-includes/op_record"
+--- @include "../../lua-includes/max_amount"
+return write_once(KEYS[2], ARGV[7], ARGV[3], function()
+  local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'total', 'items')
+  if not order[1] then
+    return 'order_not_found'
+  elseif order[2] == '1' then
+    return 'order_paid'
+  elseif order[3] then
+    return 'checkout_running'
+  elseif ARGV[2] == '' or tonumber(order[4] or '0') > MAX_AMOUNT - tonumber(ARGV[2]) then
+    return 'overflow'
   end
-  return answer
-end
-
--- MAX_AMOUNT of src/lib/outcome.ts (2^53 - 1): below it every double is an exact integer.
-local MAX_AMOUNT = 9007199254740991
-local status = 'ok'
-local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'total', 'items')
-if not order[1] then
-  status = 'order_not_found'
-elseif order[2] == '1' then
-  status = 'order_paid'
-elseif order[3] then
-  status = 'checkout_running'
-elseif ARGV[2] == '' or tonumber(order[4] or '0') > MAX_AMOUNT - tonumber(ARGV[2]) then
-  status = 'overflow'
-else
   -- At most ARGV[5] lines of `item:qty,` to walk: cheap, and needs no counter fields.
   local lines, units = 1, tonumber(ARGV[4])
   for quantity in string.gmatch(order[5] or '', ':(%d+),') do
@@ -53,12 +43,9 @@ else
     units = units + tonumber(quantity)
   end
   if lines > tonumber(ARGV[5]) or units > tonumber(ARGV[6]) then
-    status = 'order_too_large'
+    return 'order_too_large'
   end
-end
-if status == 'ok' then
   redis.call('HINCRBY', KEYS[1], 'total', ARGV[2])
   redis.call('HSET', KEYS[1], 'items', (order[5] or '') .. ARGV[1])
-end
-redis.call('SET', KEYS[2], status .. ' ' .. ARGV[7], 'PX', ARGV[3])
-return status
+  return 'ok'
+end)

@@ -14,22 +14,8 @@
   Returns {'ok', id} (the id made, or the one first made for the key) |
   {'idempotency_key_reused'}.
 ]]
--- With an op record: the same request again answers the id it first made; another request
--- (or a record of another kind of write, '<status> <fingerprint>', never 'created') is refused.
-if KEYS[2] then
-  local recorded = redis.call('GET', KEYS[2])
-  if recorded then
-    local status, fingerprint, id = string.match(recorded, '^(%S+) (.*) (%S+)$')
-    if status ~= 'created' or fingerprint ~= ARGV[3] then
-      return { 'idempotency_key_reused' }
-    end
-    return { 'ok', id }
-  end
-end
-
--- Absent items/total/paid read as empty/0/false (store.redis.ts): one HSETNX makes the order.
-redis.call('HSETNX', KEYS[1], 'user', ARGV[4])
-if KEYS[2] then
-  redis.call('SET', KEYS[2], 'created ' .. ARGV[3] .. ' ' .. ARGV[1], 'PX', ARGV[2])
-end
-return { 'ok', ARGV[1] }
+--- @include "../../lua-includes/op_record"
+return create_once(KEYS[2], ARGV[1], ARGV[3], ARGV[2], function()
+  -- Absent items/total/paid read as empty/0/false (store.redis.ts): one HSETNX makes the order.
+  redis.call('HSETNX', KEYS[1], 'user', ARGV[4])
+end)

@@ -13,28 +13,15 @@
   Returns 'ok' | 'user_not_found' | 'overflow' |
   'idempotency_key_reused'.
 ]]
-local recorded = redis.call('GET', KEYS[2])
-if recorded then
-  -- The key is bound to the request it first came with (IETF httpapi Idempotency-Key).
-  local answer, fingerprint = string.match(recorded, '^(%S+) (.*)$')
-  if fingerprint ~= ARGV[3] then
-    return 'idempotency_key_reused'
+--- @include "../../lua-includes/op_record"
+--- @include "../../lua-includes/max_amount"
+return write_once(KEYS[2], ARGV[3], ARGV[2], function()
+  local credit = redis.call('GET', KEYS[1])
+  if not credit then
+    return 'user_not_found'
+  elseif tonumber(credit) > MAX_AMOUNT - tonumber(ARGV[1]) then
+    return 'overflow'
   end
-  return answer
-end
-
--- MAX_AMOUNT of src/lib/outcome.ts (2^53 - 1): below it every double is an exact integer, and
--- `max - amount` cannot round. Numbers go back to Redis only as ARGV strings, never tostring().
-local MAX_AMOUNT = 9007199254740991
-local status
-local credit = redis.call('GET', KEYS[1])
-if not credit then
-  status = 'user_not_found'
-elseif tonumber(credit) > MAX_AMOUNT - tonumber(ARGV[1]) then
-  status = 'overflow'
-else
   redis.call('INCRBY', KEYS[1], ARGV[1])
-  status = 'ok'
-end
-redis.call('SET', KEYS[2], status .. ' ' .. ARGV[3], 'PX', ARGV[2])
-return status
+  return 'ok'
+end)

@@ -31,52 +31,22 @@
 
   Returns 'ok' | 'user_not_found' | 'insufficient_credit' | 'compensated'.
 ]]
-local record = redis.call('GET', KEYS[1])
-if record then
-  if string.sub(record, 1, 8) == 'applied ' then
-    return 'ok'
-  end
-  if record == 'released' or record == 'tombstone' then
-    return 'compensated'
-  end
-  return record
+--- @include "../../lua-includes/saga_participant"
+--- @include "includes/give_back"
+local repeated = repeated_act(KEYS[1])
+if repeated then
+  return repeated
 end
 
 local ttl, sagaId, orderId = ARGV[1], ARGV[2], ARGV[3]
-if orderId ~= '' then
-  local holder = redis.call('GET', KEYS[2])
-  if holder and holder ~= sagaId then
-    local heldKey = ARGV[7] .. holder
-    local held = redis.call('GET', heldKey)
-    local userId, amount
-    if held then
-      userId, amount = string.match(held, '^applied %S* (%S+):(%d+)$')
-    end
-    if userId then
-      if redis.call('EXISTS', ARGV[6] .. userId) == 1 then
-        redis.call('INCRBY', ARGV[6] .. userId, amount)
-      end
-      redis.call('SET', heldKey, 'released', 'PX', ttl)
-    end
-    redis.call('DEL', KEYS[2])
-  end
-end
-
-local status = 'applied'
+release_earlier(KEYS[2], ARGV[7], sagaId, orderId, ttl, function(held)
+  return give_back(held, ARGV[6])
+end)
 local credit = redis.call('GET', KEYS[3])
 if not credit then
-  status = 'user_not_found'
+  return record_refusal(KEYS[1], 'user_not_found', ttl)
 elseif tonumber(credit) < tonumber(ARGV[5]) then
-  status = 'insufficient_credit'
-else
-  redis.call('DECRBY', KEYS[3], ARGV[5])
+  return record_refusal(KEYS[1], 'insufficient_credit', ttl)
 end
-if status == 'applied' then
-  redis.call('SET', KEYS[1], 'applied ' .. orderId .. ' ' .. ARGV[4] .. ':' .. ARGV[5], 'PX', ttl)
-  if orderId ~= '' then
-    redis.call('SET', KEYS[2], sagaId, 'PX', ttl)
-  end
-  return 'ok'
-end
-redis.call('SET', KEYS[1], status, 'PX', ttl)
-return status
+redis.call('DECRBY', KEYS[3], ARGV[5])
+return record_applied(KEYS[1], KEYS[2], sagaId, orderId, ARGV[4] .. ':' .. ARGV[5], ttl)

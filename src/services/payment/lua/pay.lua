@@ -13,25 +13,14 @@
   Returns 'ok' | 'user_not_found' | 'insufficient_credit' |
   'idempotency_key_reused'.
 ]]
-local recorded = redis.call('GET', KEYS[2])
-if recorded then
-  -- The key is bound to the request it first came with (IETF httpapi Idempotency-Key).
-  local answer, fingerprint = string.match(recorded, '^(%S+) (.*)$')
-  if fingerprint ~= ARGV[3] then
-    return 'idempotency_key_reused'
+--- @include "../../lua-includes/op_record"
+return write_once(KEYS[2], ARGV[3], ARGV[2], function()
+  local credit = redis.call('GET', KEYS[1])
+  if not credit then
+    return 'user_not_found'
+  elseif tonumber(credit) < tonumber(ARGV[1]) then
+    return 'insufficient_credit'
   end
-  return answer
-end
-
-local status
-local credit = redis.call('GET', KEYS[1])
-if not credit then
-  status = 'user_not_found'
-elseif tonumber(credit) < tonumber(ARGV[1]) then
-  status = 'insufficient_credit'
-else
   redis.call('DECRBY', KEYS[1], ARGV[1])
-  status = 'ok'
-end
-redis.call('SET', KEYS[2], status .. ' ' .. ARGV[3], 'PX', ARGV[2])
-return status
+  return 'ok'
+end)

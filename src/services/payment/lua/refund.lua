@@ -19,22 +19,8 @@
 
   Returns 'ok'.
 ]]
-local record = redis.call('GET', KEYS[1])
-if record == 'released' or record == 'tombstone' then
-  return 'ok'
-end
-if not record then
-  redis.call('SET', KEYS[1], 'tombstone', 'PX', ARGV[1])
-  return 'ok'
-end
-local orderId, userId, amount = string.match(record, '^applied (%S*) (%S+):(%d+)$')
-if userId then
-  if redis.call('EXISTS', ARGV[3] .. userId) == 1 then
-    redis.call('INCRBY', ARGV[3] .. userId, amount)
-  end
-  if orderId ~= '' and redis.call('GET', ARGV[4] .. orderId) == ARGV[2] then
-    redis.call('DEL', ARGV[4] .. orderId)
-  end
-end
-redis.call('SET', KEYS[1], 'released', 'PX', ARGV[1])
-return 'ok'
+--- @include "../../lua-includes/saga_participant"
+--- @include "includes/give_back"
+return compensate(KEYS[1], ARGV[4], ARGV[2], ARGV[1], function(record)
+  return give_back(record, ARGV[3])
+end)

@@ -31,57 +31,31 @@
 
   Returns 'ok' | 'item_not_found' | 'insufficient_stock' | 'compensated'.
 ]]
-local record = redis.call('GET', KEYS[1])
-if record then
-  if string.sub(record, 1, 8) == 'applied ' then
-    return 'ok'
-  end
-  if record == 'released' or record == 'tombstone' then
-    return 'compensated'
-  end
-  return record
+--- @include "../../lua-includes/saga_participant"
+--- @include "includes/give_back"
+local repeated = repeated_act(KEYS[1])
+if repeated then
+  return repeated
 end
 
 local ttl, sagaId, orderId = ARGV[1], ARGV[2], ARGV[3]
-if orderId ~= '' then
-  local holder = redis.call('GET', KEYS[2])
-  if holder and holder ~= sagaId then
-    local heldKey = ARGV[6] .. holder
-    local held = redis.call('GET', heldKey)
-    local lines = held and string.match(held, '^applied %S* (%S*)$')
-    if lines then
-      for itemId, quantity in string.gmatch(lines, '([^:,]+):(%d+),') do
-        if redis.call('EXISTS', ARGV[5] .. itemId) == 1 then
-          redis.call('HINCRBY', ARGV[5] .. itemId, 'stock', quantity)
-        end
-      end
-      redis.call('SET', heldKey, 'released', 'PX', ttl)
-    end
-    redis.call('DEL', KEYS[2])
-  end
-end
-
+release_earlier(KEYS[2], ARGV[6], sagaId, orderId, ttl, function(held)
+  return give_back(held, ARGV[5])
+end)
 local n = #KEYS - 2
 local stocks = {}
 for i = 1, n do
-  local stock = redis.call('HGET', KEYS[i + 2], 'stock')
-  if not stock then
-    redis.call('SET', KEYS[1], 'item_not_found', 'PX', ttl)
-    return 'item_not_found'
+  stocks[i] = redis.call('HGET', KEYS[i + 2], 'stock')
+  if not stocks[i] then
+    return record_refusal(KEYS[1], 'item_not_found', ttl)
   end
-  stocks[i] = stock
 end
 for i = 1, n do
   if tonumber(stocks[i]) < tonumber(ARGV[i + 6]) then
-    redis.call('SET', KEYS[1], 'insufficient_stock', 'PX', ttl)
-    return 'insufficient_stock'
+    return record_refusal(KEYS[1], 'insufficient_stock', ttl)
   end
 end
 for i = 1, n do
   redis.call('HINCRBY', KEYS[i + 2], 'stock', '-' .. ARGV[i + 6])
 end
-redis.call('SET', KEYS[1], 'applied ' .. orderId .. ' ' .. ARGV[4], 'PX', ttl)
-if orderId ~= '' then
-  redis.call('SET', KEYS[2], sagaId, 'PX', ttl)
-end
-return 'ok'
+return record_applied(KEYS[1], KEYS[2], sagaId, orderId, ARGV[4], ttl)

@@ -13,25 +13,14 @@
   Returns 'ok' | 'item_not_found' | 'insufficient_stock' |
   'idempotency_key_reused'.
 ]]
-local recorded = redis.call('GET', KEYS[2])
-if recorded then
-  -- The key is bound to the request it first came with (IETF httpapi Idempotency-Key).
-  local answer, fingerprint = string.match(recorded, '^(%S+) (.*)$')
-  if fingerprint ~= ARGV[3] then
-    return 'idempotency_key_reused'
+--- @include "../../lua-includes/op_record"
+return write_once(KEYS[2], ARGV[3], ARGV[2], function()
+  local stock = redis.call('HGET', KEYS[1], 'stock')
+  if not stock then
+    return 'item_not_found'
+  elseif tonumber(stock) < tonumber(ARGV[1]) then
+    return 'insufficient_stock'
   end
-  return answer
-end
-
-local status
-local stock = redis.call('HGET', KEYS[1], 'stock')
-if not stock then
-  status = 'item_not_found'
-elseif tonumber(stock) < tonumber(ARGV[1]) then
-  status = 'insufficient_stock'
-else
   redis.call('HINCRBY', KEYS[1], 'stock', '-' .. ARGV[1])
-  status = 'ok'
-end
-redis.call('SET', KEYS[2], status .. ' ' .. ARGV[3], 'PX', ARGV[2])
-return status
+  return 'ok'
+end)

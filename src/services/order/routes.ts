@@ -1,5 +1,5 @@
 /** The order service's public API (README, The API). */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import {
   AMOUNT,
   ID,
@@ -8,12 +8,12 @@ import {
   amount,
   fingerprintOf,
   pathParams,
-  sendCreated,
   sendOutcome,
   type App,
   type IdempotencyHeaders,
 } from '../../lib/http.js';
 import { MAX_AMOUNT, refused } from '../../lib/outcome.js';
+import { createRoute } from '../../lib/keyed-routes.js';
 import { MESSAGE, responses } from '../../lib/openapi.js';
 import type { PriceLookup } from './price.js';
 import type { Checkout } from './saga.js';
@@ -42,30 +42,13 @@ export interface OrderDeps {
 }
 
 export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): void {
-  app.post<{ Params: { user_id: string }; Headers: IdempotencyHeaders }>(
-    '/orders/create/:user_id',
-    {
-      schema: {
-        params: pathParams({ user_id: ID }),
-        headers: IDEMPOTENCY_HEADERS,
-        response: responses({
-          type: 'object',
-          required: ['order_id'],
-          properties: { order_id: { type: 'string' } },
-        }),
-      },
-    },
-    async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      const created = await store.createOrder(
-        randomUUID(),
-        request.params.user_id,
-        key,
-        fingerprintOf(request),
-      );
-      return sendCreated(reply, created, 'order_id');
-    },
-  );
+  createRoute(app, {
+    path: '/orders/create/:user_id',
+    params: { user_id: ID },
+    idField: 'order_id',
+    create: (orderId, params, { key, fingerprint }) =>
+      store.createOrder(orderId, params.user_id, key, fingerprint),
+  });
 
   app.get<{ Params: { order_id: string } }>(
     '/orders/find/:order_id',

@@ -1,27 +1,11 @@
 /** The payment service's public API (README, The API). */
-import { randomUUID } from 'node:crypto';
-import {
-  AMOUNT,
-  COUNT,
-  ID,
-  IDEMPOTENCY_HEADERS,
-  MAX_BATCH,
-  amount,
-  fingerprintOf,
-  pathParams,
-  sendCreated,
-  sendOutcome,
-  type App,
-  type IdempotencyHeaders,
-} from '../../lib/http.js';
+import { AMOUNT, COUNT, ID, MAX_BATCH, amount, pathParams, type App } from '../../lib/http.js';
+import { amountWriteRoute, createRoute } from '../../lib/keyed-routes.js';
 import { MESSAGE, responses } from '../../lib/openapi.js';
 import type { PaymentStore } from './store.js';
 
 interface UserParams {
   user_id: string;
-}
-interface AmountParams extends UserParams {
-  amount: string;
 }
 
 export function paymentRoutes(app: App, store: PaymentStore): void {
@@ -48,60 +32,23 @@ export function paymentRoutes(app: App, store: PaymentStore): void {
     },
   );
 
-  app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
-    '/payment/add_funds/:user_id/:amount',
-    {
-      schema: {
-        params: pathParams({ user_id: ID, amount: AMOUNT }),
-        headers: IDEMPOTENCY_HEADERS,
-        response: responses(MESSAGE, 404),
-      },
-    },
-    async (request, reply) => {
-      const { user_id: userId } = request.params;
-      const value = amount(request.params.amount, 'amount');
-      const key = request.headers['idempotency-key'];
-      const outcome = await store.addFunds(userId, value, key, fingerprintOf(request));
-      return sendOutcome(reply, outcome, { msg: `credit of ${userId} increased` });
-    },
-  );
-
-  app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
-    '/payment/pay/:user_id/:amount',
-    {
-      schema: {
-        params: pathParams({ user_id: ID, amount: AMOUNT }),
-        headers: IDEMPOTENCY_HEADERS,
-        response: responses(MESSAGE, 404),
-      },
-    },
-    async (request, reply) => {
-      const { user_id: userId } = request.params;
-      const value = amount(request.params.amount, 'amount');
-      const key = request.headers['idempotency-key'];
-      const outcome = await store.pay(userId, value, key, fingerprintOf(request));
-      return sendOutcome(reply, outcome, { msg: `credit of ${userId} decreased` });
-    },
-  );
-
-  app.post<{ Headers: IdempotencyHeaders }>(
-    '/payment/create_user',
-    {
-      schema: {
-        headers: IDEMPOTENCY_HEADERS,
-        response: responses({
-          type: 'object',
-          required: ['user_id'],
-          properties: { user_id: { type: 'string' } },
-        }),
-      },
-    },
-    async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      const created = await store.createUser(randomUUID(), key, fingerprintOf(request));
-      return sendCreated(reply, created, 'user_id');
-    },
-  );
+  amountWriteRoute(app, {
+    path: '/payment/add_funds',
+    idParam: 'user_id',
+    apply: (userId, value, { key, fingerprint }) => store.addFunds(userId, value, key, fingerprint),
+    done: (userId) => `credit of ${userId} increased`,
+  });
+  amountWriteRoute(app, {
+    path: '/payment/pay',
+    idParam: 'user_id',
+    apply: (userId, value, { key, fingerprint }) => store.pay(userId, value, key, fingerprint),
+    done: (userId) => `credit of ${userId} decreased`,
+  });
+  createRoute(app, {
+    path: '/payment/create_user',
+    idField: 'user_id',
+    create: (userId, _params, { key, fingerprint }) => store.createUser(userId, key, fingerprint),
+  });
 
   app.post<{ Params: { n: string; starting_money: string } }>(
     '/payment/batch_init/:n/:starting_money',

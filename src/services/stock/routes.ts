@@ -1,27 +1,11 @@
 /** The stock service's public API (README, The API). */
-import { randomUUID } from 'node:crypto';
-import {
-  AMOUNT,
-  COUNT,
-  ID,
-  IDEMPOTENCY_HEADERS,
-  MAX_BATCH,
-  amount,
-  fingerprintOf,
-  pathParams,
-  sendCreated,
-  sendOutcome,
-  type App,
-  type IdempotencyHeaders,
-} from '../../lib/http.js';
+import { AMOUNT, COUNT, ID, MAX_BATCH, amount, pathParams, type App } from '../../lib/http.js';
+import { amountWriteRoute, createRoute } from '../../lib/keyed-routes.js';
 import { MESSAGE, responses } from '../../lib/openapi.js';
 import type { StockStore } from './store.js';
 
 interface ItemParams {
   item_id: string;
-}
-interface AmountParams extends ItemParams {
-  amount: string;
 }
 
 export function stockRoutes(app: App, store: StockStore): void {
@@ -48,47 +32,20 @@ export function stockRoutes(app: App, store: StockStore): void {
   );
 
   for (const op of ['add', 'subtract'] as const) {
-    app.post<{ Params: AmountParams; Headers: IdempotencyHeaders }>(
-      `/stock/${op}/:item_id/:amount`,
-      {
-        schema: {
-          params: pathParams({ item_id: ID, amount: AMOUNT }),
-          headers: IDEMPOTENCY_HEADERS,
-          response: responses(MESSAGE, 404),
-        },
-      },
-      async (request, reply) => {
-        const { item_id: itemId } = request.params;
-        const value = amount(request.params.amount, 'amount');
-        const opId = request.headers['idempotency-key'];
-        const outcome = await store[op](itemId, value, opId, fingerprintOf(request));
-        return sendOutcome(reply, outcome, {
-          msg: `stock of ${itemId} ${op === 'add' ? 'increased' : 'decreased'}`,
-        });
-      },
-    );
+    amountWriteRoute(app, {
+      path: `/stock/${op}`,
+      idParam: 'item_id',
+      apply: (itemId, value, { key, fingerprint }) => store[op](itemId, value, key, fingerprint),
+      done: (itemId) => `stock of ${itemId} ${op === 'add' ? 'increased' : 'decreased'}`,
+    });
   }
-
-  app.post<{ Params: { price: string }; Headers: IdempotencyHeaders }>(
-    '/stock/item/create/:price',
-    {
-      schema: {
-        params: pathParams({ price: AMOUNT }),
-        headers: IDEMPOTENCY_HEADERS,
-        response: responses({
-          type: 'object',
-          required: ['item_id'],
-          properties: { item_id: { type: 'string' } },
-        }),
-      },
-    },
-    async (request, reply) => {
-      const price = amount(request.params.price, 'price');
-      const key = request.headers['idempotency-key'];
-      const created = await store.createItem(randomUUID(), price, key, fingerprintOf(request));
-      return sendCreated(reply, created, 'item_id');
-    },
-  );
+  createRoute(app, {
+    path: '/stock/item/create/:price',
+    params: { price: AMOUNT },
+    idField: 'item_id',
+    create: (itemId, params, { key, fingerprint }) =>
+      store.createItem(itemId, amount(params.price, 'price'), key, fingerprint),
+  });
 
   app.post<{ Params: { n: string; starting_stock: string; item_price: string } }>(
     '/stock/batch_init/:n/:starting_stock/:item_price',

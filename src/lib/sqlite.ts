@@ -12,7 +12,7 @@
  */
 import Database from 'better-sqlite3';
 import { checkpointInBackground } from './sqlite-checkpoints.js';
-import { MAX_AMOUNT, OK, outcomeOf, refused, type Created, type Outcome, type Reason } from './outcome.js';
+import { OK, outcomeOf, refused, type Created, type Outcome, type Reason } from './outcome.js';
 
 export type Db = Database.Database;
 
@@ -297,48 +297,6 @@ export function opRecords(db: Db, ttlMs: number): OpRecords {
       make(id);
       records.put(opId, 'created', `${fingerprint} ${id}`, now);
       return { ok: true, id };
-    },
-  };
-}
-
-/** `a + b` if it stays within MAX_AMOUNT; both are safe non-negative integers, so this is exact. */
-export function addWithin(a: number, b: number): number | undefined {
-  return b > MAX_AMOUNT - a ? undefined : a + b;
-}
-
-/**
- * A non-negative balance column (stock of an item, credit of a user): add up to MAX_AMOUNT,
- * take down to zero, each refusing with the owner's reasons and changing nothing then.
- * Call inside the store's transaction.
- */
-export interface Balance {
-  add: (id: string, amount: number) => Outcome;
-  take: (id: string, amount: number) => Outcome;
-}
-
-export function balance(
-  db: Db,
-  column: { table: string; key: string; value: string },
-  reasons: { missing: Reason; short: Reason },
-): Balance {
-  const { table, key, value } = column;
-  const select = db.prepare<[string], number>(`SELECT ${value} FROM ${table} WHERE ${key} = ?`).pluck();
-  const update = db.prepare<[number, string]>(`UPDATE ${table} SET ${value} = ? WHERE ${key} = ?`);
-  return {
-    add: (id, amount) => {
-      const current = select.get(id);
-      if (current === undefined) return refused(reasons.missing);
-      const next = addWithin(current, amount);
-      if (next === undefined) return refused('overflow');
-      update.run(next, id);
-      return OK;
-    },
-    take: (id, amount) => {
-      const current = select.get(id);
-      if (current === undefined) return refused(reasons.missing);
-      if (current < amount) return refused(reasons.short);
-      update.run(current - amount, id);
-      return OK;
     },
   };
 }

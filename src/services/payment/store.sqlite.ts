@@ -3,25 +3,18 @@
  * committed with the others of the same event-loop turn (group commit, src/lib/sqlite.ts).
  * Rules: docs/store-semantics.md as checked by test/conformance/payment*.ts.
  */
-import {
-  balance,
-  groupCommit,
-  opRecords,
-  openDatabase,
-  type SqliteStoreOptions,
-  sagaRecords,
-  type Attempt,
-} from '../../lib/sqlite.js';
+import { sagaRecords, type Attempt, type SqliteStoreOptions } from '../../lib/sqlite.js';
+import { openBalanceDb } from '../../lib/sqlite-balance.js';
 import type { PaymentStore } from './store.js';
 
 /** `file` is a path, or ':memory:' for a private throwaway database. */
 export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions): PaymentStore {
-  const db = openDatabase(file);
-  const group = groupCommit(db);
-  db.exec(`CREATE TABLE IF NOT EXISTS users (
-    user_id TEXT PRIMARY KEY, credit INTEGER NOT NULL
-  ) WITHOUT ROWID`);
-  const ops = opRecords(db, options.recordTtlMs);
+  const { db, group, ops, balances, add, take } = openBalanceDb(
+    file,
+    options,
+    { table: 'users', key: 'user_id', value: 'credit' },
+    { missing: 'user_not_found', short: 'insufficient_credit' },
+  );
 
   const selectCredit = db.prepare<[string], number>('SELECT credit FROM users WHERE user_id = ?').pluck();
   const insertUser = db.prepare<[string]>(
@@ -32,16 +25,8 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
   );
   const setCredit = db.prepare<[number, string]>('UPDATE users SET credit = ? WHERE user_id = ?');
 
-  const balances = balance(
-    db,
-    { table: 'users', key: 'user_id', value: 'credit' },
-    { missing: 'user_not_found', short: 'insufficient_credit' },
-  );
-  const addFunds = balances.add;
-  const pay = balances.take;
-
   function charge(userId: string, amount: number): Attempt {
-    const outcome = pay(userId, amount);
+    const outcome = balances.take(userId, amount);
     // The user rides along so the refund finds the account the charge really took from.
     return outcome.ok
       ? { applied: true, taken: `${userId}:${amount}` }
@@ -60,12 +45,6 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
   }
 
   const sagas = sagaRecords(db, options.recordTtlMs, giveBack);
-  const addFundsTx = db.transaction((userId: string, amount: number, opId?: string, fingerprint?: string) =>
-    ops.once(opId, () => addFunds(userId, amount), fingerprint),
-  );
-  const payTx = db.transaction((userId: string, amount: number, opId?: string, fingerprint?: string) =>
-    ops.once(opId, () => pay(userId, amount), fingerprint),
-  );
   const chargeTx = db.transaction((sagaId: string, orderId: string, userId: string, amount: number) =>
     sagas.act(sagaId, orderId, () => charge(userId, amount)),
   );
@@ -80,9 +59,8 @@ export function openSqlitePaymentStore(file: string, options: SqliteStoreOptions
   return {
     createUser: (userId, opId, fingerprint) => group.run(() => createUserTx(userId, opId, fingerprint)),
     findCredit: (userId) => group.run(() => selectCredit.get(userId)),
-    addFunds: (userId, amount, opId, fingerprint) =>
-      group.run(() => addFundsTx(userId, amount, opId, fingerprint)),
-    pay: (userId, amount, opId, fingerprint) => group.run(() => payTx(userId, amount, opId, fingerprint)),
+    addFunds: add,
+    pay: take,
     batchInit: (n, startingMoney) => group.run(() => batchInitTx(n, startingMoney)),
     charge: (sagaId, orderId, userId, amount) => group.run(() => chargeTx(sagaId, orderId, userId, amount)),
     refund: (sagaId) => group.run(() => refundTx(sagaId)),

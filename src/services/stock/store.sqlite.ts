@@ -4,25 +4,18 @@
  * Rules: docs/store-semantics.md as checked by test/conformance/stock*.ts.
  */
 import { aggregate, decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
-import {
-  balance,
-  groupCommit,
-  opRecords,
-  openDatabase,
-  type SqliteStoreOptions,
-  sagaRecords,
-  type Attempt,
-} from '../../lib/sqlite.js';
+import { sagaRecords, type Attempt, type SqliteStoreOptions } from '../../lib/sqlite.js';
+import { openBalanceDb } from '../../lib/sqlite-balance.js';
 import type { Item, StockStore } from './store.js';
 
 /** `file` is a path, or ':memory:' for a private throwaway database. */
 export function openSqliteStockStore(file: string, options: SqliteStoreOptions): StockStore {
-  const db = openDatabase(file);
-  const group = groupCommit(db);
-  db.exec(`CREATE TABLE IF NOT EXISTS items (
-    item_id TEXT PRIMARY KEY, stock INTEGER NOT NULL, price INTEGER NOT NULL
-  ) WITHOUT ROWID`);
-  const ops = opRecords(db, options.recordTtlMs);
+  const { db, group, ops, add, take } = openBalanceDb(
+    file,
+    options,
+    { table: 'items', key: 'item_id', value: 'stock', extra: 'price INTEGER NOT NULL' },
+    { missing: 'item_not_found', short: 'insufficient_stock' },
+  );
 
   const selectItem = db.prepare<[string], Item>('SELECT stock, price FROM items WHERE item_id = ?');
   const selectStock = db.prepare<[string], number>('SELECT stock FROM items WHERE item_id = ?').pluck();
@@ -33,14 +26,6 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
     'INSERT OR REPLACE INTO items (item_id, stock, price) VALUES (?, ?, ?)',
   );
   const setStock = db.prepare<[number, string]>('UPDATE items SET stock = ? WHERE item_id = ?');
-
-  const balances = balance(
-    db,
-    { table: 'items', key: 'item_id', value: 'stock' },
-    { missing: 'item_not_found', short: 'insufficient_stock' },
-  );
-  const add = balances.add;
-  const subtract = balances.take;
 
   function reserve(requested: readonly ItemLine[]): Attempt {
     // Lines should name distinct items; summing them anyway keeps a slip from minting stock.
@@ -70,12 +55,6 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
   }
 
   const sagas = sagaRecords(db, options.recordTtlMs, giveBack);
-  const addTx = db.transaction((itemId: string, amount: number, opId?: string, fingerprint?: string) =>
-    ops.once(opId, () => add(itemId, amount), fingerprint),
-  );
-  const subtractTx = db.transaction((itemId: string, amount: number, opId?: string, fingerprint?: string) =>
-    ops.once(opId, () => subtract(itemId, amount), fingerprint),
-  );
   const reserveTx = db.transaction((sagaId: string, orderId: string, lines: readonly ItemLine[]) =>
     sagas.act(sagaId, orderId, () => reserve(lines)),
   );
@@ -91,9 +70,8 @@ export function openSqliteStockStore(file: string, options: SqliteStoreOptions):
     createItem: (itemId, price, opId, fingerprint) =>
       group.run(() => createItemTx(itemId, price, opId, fingerprint)),
     findItem: (itemId) => group.run(() => selectItem.get(itemId)),
-    add: (itemId, amount, opId, fingerprint) => group.run(() => addTx(itemId, amount, opId, fingerprint)),
-    subtract: (itemId, amount, opId, fingerprint) =>
-      group.run(() => subtractTx(itemId, amount, opId, fingerprint)),
+    add,
+    subtract: take,
     batchInit: (n, startingStock, price) => group.run(() => batchInitTx(n, startingStock, price)),
     reserve: (sagaId, orderId, lines) => group.run(() => reserveTx(sagaId, orderId, lines)),
     release: (sagaId) => group.run(() => releaseTx(sagaId)),

@@ -72,7 +72,7 @@ export function evaluateGoals(
       met: times <= 2,
     });
   }
-  if (committed && target === 'cluster')
+  if (committed && target !== 'embedded')
     goals.push({
       goal: 'CPU-µs per committed checkout at peak <= 300',
       value: `${committed.cpuUsPerRequest} µs`,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --target embedded|cluster] [--quick] [--out DIR] [--profile DIR] [--only G,G]
+ * `npm run bench [-- --target embedded|cluster|cluster-lean] [--quick] [--out DIR] [--profile DIR] [--only G,G]
  *   [--env K=V]... [--quiet-load N]]`
  *
  * Starts the target and its ceiling, runs every scenario (bench/scenarios.ts) with wrk and the
@@ -24,7 +24,7 @@ import { WRK } from './load.js';
 import { latencyPlot } from './plot.js';
 import { evaluateGoals, markdown, type Report } from './report.js';
 import { GROUPS, runScenarios, scenarioCount, type Group, type Settings } from './scenarios.js';
-import { startTarget, type Running, type TargetName } from './targets.js';
+import { startTarget, TARGETS, type Running } from './targets.js';
 import { commitMeasured, resultsDir } from '../scripts/results.js';
 import { ensurePackages } from '../src/cluster/packages.js';
 import { loadClusterConfig } from '../src/lib/config.js';
@@ -75,10 +75,9 @@ async function main(): Promise<void> {
       'quiet-load': { type: 'string' },
     },
   });
-  if (values.target !== 'embedded' && values.target !== 'cluster') {
-    throw new Error(`--target is embedded or cluster, got ${values.target}`);
-  }
-  const targetName: TargetName = values.target;
+  const targetName = TARGETS.find((t) => t === values.target);
+  if (targetName === undefined)
+    throw new Error(`--target is one of ${TARGETS.join(', ')}, got ${values.target}`);
   const groups = new Set<Group>(GROUPS);
   if (values.only !== undefined) {
     groups.clear();

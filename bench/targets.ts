@@ -20,7 +20,9 @@ import { freePorts } from '../src/cluster/ports.js';
 import type { ClusterState } from '../src/cluster/state.js';
 import { waitFor } from '../src/lib/retry.js';
 
-export type TargetName = 'embedded' | 'cluster';
+export const TARGETS = ['embedded', 'cluster', 'cluster-lean'] as const;
+/** `cluster-lean` is `npm run cluster -- up --lean`, reported beside the HA cluster, never instead. */
+export type TargetName = (typeof TARGETS)[number];
 
 export interface Endpoint {
   host: string;
@@ -148,12 +150,12 @@ async function startCeilingGateway(dir: string): Promise<{ port: number; childre
   return { port: listenPort, children };
 }
 
-async function startClusterTarget(opts: StartOptions): Promise<Running> {
+async function startClusterTarget(opts: StartOptions, lean: boolean): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
   const serviceEnv = { ...opts.serviceEnv };
   if (opts.profileDir !== undefined)
     serviceEnv['NODE_OPTIONS'] = `--import ${profilerPreload(opts.profileDir)}`;
-  const cluster = await startCluster(join(dir, 'cluster'), { env: { LOG_LEVEL: 'warn' }, serviceEnv });
+  const cluster = await startCluster(join(dir, 'cluster'), { env: { LOG_LEVEL: 'warn' }, serviceEnv, lean });
   const down = (): Promise<void> => stopCluster(cluster);
   const state = (): ClusterState => cluster.state();
   const ceiling = await startCeilingGateway(dir).catch(async (error: unknown) => {
@@ -168,7 +170,7 @@ async function startClusterTarget(opts: StartOptions): Promise<Running> {
         .map((c) => [c.name, c.pid]),
     );
   return {
-    name: 'cluster',
+    name: lean ? 'cluster-lean' : 'cluster',
     system: { host: HOST, port: state().gatewayPort },
     ceiling: { host: HOST, port: ceiling.port },
     systemPids: () => ({ ...byName(() => true), supervisor: state().supervisorPid }),
@@ -183,5 +185,5 @@ async function startClusterTarget(opts: StartOptions): Promise<Running> {
 }
 
 export function startTarget(name: TargetName, opts: StartOptions): Promise<Running> {
-  return name === 'embedded' ? startEmbeddedTarget(opts) : startClusterTarget(opts);
+  return name === 'embedded' ? startEmbeddedTarget(opts) : startClusterTarget(opts, name === 'cluster-lean');
 }

@@ -105,6 +105,8 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Environment of the service processes only (`up --env K=V`), e.g. NODE_OPTIONS. */
   serviceEnv?: Record<string, string>;
+  /** `up --lean`: one process per service, one Sentinel, a master with one replica. */
+  lean?: boolean;
 }
 
 /** Clusters whose directory startCluster made: stopCluster removes it. */
@@ -120,7 +122,8 @@ export async function startCluster(dir?: string, options: ClusterOptions = {}): 
   const serviceArgs = Object.entries(options.serviceEnv ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
   const cliEnv = { ...process.env, GATEWAY_PORT: '0', ...env };
   try {
-    await run(process.execPath, [CLI, 'up', '--dir', where, ...serviceArgs], {
+    const lean = options.lean === true ? ['--lean'] : [];
+    await run(process.execPath, [CLI, 'up', '--dir', where, ...lean, ...serviceArgs], {
       env: cliEnv,
       timeout: 300_000,
     });

@@ -18,9 +18,28 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 export const REDIS_SENTINEL = '/usr/bin/redis-sentinel';
 export const NGINX = '/usr/sbin/nginx';
 
-export const REPLICAS_PER_SERVICE = 2;
-export const REDIS_PER_SERVICE = 3;
-export const SENTINELS = 3;
+/** How many of each component `up` runs. */
+export interface Topology {
+  /** Processes per service (order-1, order-2, ...). */
+  serviceReplicas: number;
+  /** Redis instances per service: a master and its replicas. */
+  redisPerService: number;
+  sentinels: number;
+  /** nginx instances sharing the gateway port; undefined: CLUSTER_GATEWAYS. */
+  gateways: number | undefined;
+}
+
+/** The default: any one process of any kind may die and every service keeps answering. */
+export const HA: Topology = { serviceReplicas: 2, redisPerService: 3, sentinels: 3, gateways: undefined };
+
+/**
+ * `up --lean`: one process per service, one gateway, one Sentinel, and a Redis master with ONE
+ * replica, so a write is still acknowledged only once a second node has it (WAIT 1) and a
+ * master's loss is still failed over. What it gives up is availability during a restart: a
+ * killed service is down until the supervisor restarts it. It exists to measure what the HA
+ * topology costs on one machine (docs/performance.md), never as the default.
+ */
+export const LEAN: Topology = { serviceReplicas: 1, redisPerService: 2, sentinels: 1, gateways: 1 };
 
 /** `infra`: Redis, Sentinels, RabbitMQ and nginx; `services`: the order/stock/payment processes. */
 export type Group = 'infra' | 'services';
@@ -35,6 +54,7 @@ export interface PlanOptions {
   groups: ReadonlySet<Group>;
   /** `--env K=V` from the command line: set on every service process, last word. */
   serviceEnv: Readonly<Record<string, string>>;
+  topology: Topology;
 }
 
 function component(
@@ -48,10 +68,15 @@ function component(
 
 /** Allocates ports, writes every config file, and returns the plan the supervisor runs. */
 export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
-  const { cfg, dir } = opts;
+  const { cfg, dir, topology } = opts;
   const path = cfg.path;
+  const gateways = topology.gateways ?? cfg.gatewayInstances;
   const count =
-    SERVICES.length * (REDIS_PER_SERVICE + REPLICAS_PER_SERVICE) + SENTINELS + 2 + 1 + cfg.gatewayInstances;
+    SERVICES.length * (topology.redisPerService + topology.serviceReplicas) +
+    topology.sentinels +
+    2 +
+    1 +
+    gateways;
   const pool = await freePorts(count);
   const take = (): number => {
     const port = pool.shift();
@@ -67,7 +92,7 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
 
   const redisPorts = new Map<ServiceName, number[]>();
   for (const service of SERVICES) {
-    const ports = Array.from({ length: REDIS_PER_SERVICE }, take);
+    const ports = Array.from({ length: topology.redisPerService }, take);
     redisPorts.set(service, ports);
     ports.forEach((port, i) => {
       const spec = component(dir, {
@@ -93,7 +118,7 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
     });
   }
 
-  const sentinelPorts = Array.from({ length: SENTINELS }, take);
+  const sentinelPorts = Array.from({ length: topology.sentinels }, take);
   const masters = SERVICES.map((name) => ({ name, port: redisPorts.get(name)?.[0] ?? 0 }));
   sentinelPorts.forEach((port, i) => {
     const spec = component(dir, {
@@ -112,6 +137,8 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
         port,
         dir: spec.dir,
         masters,
+        // A majority of the Sentinels agrees that a master is down (1 of 1 in the lean topology).
+        quorum: Math.floor(topology.sentinels / 2) + 1,
         timing: { downAfterMs: cfg.sentinelDownAfterMs, failoverTimeoutMs: cfg.sentinelFailoverTimeoutMs },
         secrets,
       }),
@@ -144,7 +171,7 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
   const servicePorts = new Map<ServiceName, number[]>();
   const sentinelList = sentinelPorts.map((port) => `127.0.0.1:${port}`).join(',');
   for (const service of SERVICES) {
-    const ports = Array.from({ length: REPLICAS_PER_SERVICE }, take);
+    const ports = Array.from({ length: topology.serviceReplicas }, take);
     servicePorts.set(service, ports);
     if (!opts.groups.has('services')) continue;
     ports.forEach((port, i) => {
@@ -190,7 +217,7 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
     stock: servicePorts.get('stock') ?? [],
     payment: servicePorts.get('payment') ?? [],
   };
-  for (let i = 1; i <= cfg.gatewayInstances; i += 1) {
+  for (let i = 1; i <= gateways; i += 1) {
     const nginx = component(dir, {
       name: `nginx-${i}`,
       kind: 'nginx',

@@ -14,6 +14,8 @@ options:
   --dir DIR          cluster directory (CLUSTER_DIR, default .cluster)
   --only infra       up: Redis, Sentinels, RabbitMQ and nginx, no service processes
   --env K=V          up: set K=V on every service process (repeatable)
+  --lean             up: one process per service, one gateway, one Sentinel, a Redis master
+                     with one replica (to measure what HA costs; not the default)
 names: order-1 order-2 stock-1 stock-2 payment-1 payment-2 <svc>-redis-1..3 <svc>-redis-master
   <svc>-redis-replica sentinel-1..3 rabbitmq nginx-1 nginx-2 (nginx = nginx-1)`;
 
@@ -25,6 +27,7 @@ export interface CliOptions {
   dir: string;
   groups: Set<Group>;
   serviceEnv: Record<string, string>;
+  lean: boolean;
   json: boolean;
 }
 
@@ -39,6 +42,7 @@ export function parseCli(argv: readonly string[], cfg: ClusterConfig): CliOption
       only: { type: 'string' },
       env: { type: 'string', multiple: true },
       json: { type: 'boolean' },
+      lean: { type: 'boolean' },
     },
   });
   const [command, target, ...rest] = positionals;
@@ -63,5 +67,6 @@ export function parseCli(argv: readonly string[], cfg: ClusterConfig): CliOption
     groups,
     serviceEnv,
     json: values.json ?? false,
+    lean: values.lean ?? false,
   };
 }

@@ -96,6 +96,8 @@ export function sentinelConf(opts: {
   port: number;
   dir: string;
   masters: readonly { name: ServiceName; port: number }[];
+  /** Sentinels that must agree a master is down before a failover starts. */
+  quorum: number;
   timing: SentinelTiming;
   secrets: ClusterSecrets;
 }): string {
@@ -115,7 +117,7 @@ export function sentinelConf(opts: {
   ];
   for (const master of opts.masters) {
     lines.push(
-      `sentinel monitor ${master.name} 127.0.0.1 ${master.port} 2`,
+      `sentinel monitor ${master.name} 127.0.0.1 ${master.port} ${opts.quorum}`,
       `sentinel auth-user ${master.name} sentinel`,
       `sentinel auth-pass ${master.name} ${secrets.redis.sentinel}`,
       `sentinel down-after-milliseconds ${master.name} ${opts.timing.downAfterMs}`,

@@ -30,8 +30,6 @@ const STOP_GRACE_MS: Record<ComponentSpec['kind'], number> = {
 const STAGES = [0, 1, 2, 3] as const;
 /** While starting, a component that exited this often fails `up` instead of waiting it out. */
 const START_RESTART_LIMIT = 4;
-/** `up` waits for the full topology: every master with both replicas, Sentinels seeing all. */
-const STRICT: ProbeOptions = { replicas: 2, sentinels: 3 };
 
 interface Child {
   spec: ComponentSpec;
@@ -49,6 +47,11 @@ interface Child {
 const dir = process.argv[2];
 if (dir === undefined) throw new Error('usage: supervisor.js <cluster dir>');
 const plan = readPlan(dir);
+/** `up` waits for the full topology: every master with all its replicas, Sentinels seeing all. */
+const STRICT: ProbeOptions = {
+  replicas: plan.components.filter((c) => c.kind === 'redis' && c.service === 'order').length - 1,
+  sentinels: plan.sentinelPorts.length,
+};
 useClusterSecrets(dir);
 const log = createLog('info', 'cluster-supervisor');
 const children: Child[] = plan.components.map((spec) => ({

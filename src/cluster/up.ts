@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterConfig } from '../lib/config.js';
 import type { Progress } from '../lib/progress.js';
-import { prepareCluster, serviceEntry } from './components.js';
+import { HA, LEAN, prepareCluster, serviceEntry } from './components.js';
 import { down } from './down.js';
 import type { CliOptions } from './options.js';
 import { ensurePackages } from './packages.js';
@@ -51,7 +51,13 @@ export async function up(opts: CliOptions, cfg: ClusterConfig, progress: Progres
     if (missing.length > 0)
       throw new Error(`missing ${missing.join(', ')}: run npm run build, or use --only infra`);
   }
-  const plan = await prepareCluster({ cfg, dir: opts.dir, groups: opts.groups, serviceEnv: opts.serviceEnv });
+  const plan = await prepareCluster({
+    cfg,
+    dir: opts.dir,
+    groups: opts.groups,
+    serviceEnv: opts.serviceEnv,
+    topology: opts.lean ? LEAN : HA,
+  });
   writePlan(plan);
   progress.step(`starting ${plan.components.length} components`);
 

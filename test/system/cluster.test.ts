@@ -17,6 +17,8 @@ import { gatewayConf, renderTemplate } from '../../src/cluster/nginx-conf.js';
 import { groupMembers, isAlive } from '../../src/cluster/processes.js';
 import { waitFor } from '../../src/lib/retry.js';
 import { sentinelConf } from '../../src/cluster/redis-conf.js';
+import { HA, LEAN, prepareCluster, type Topology } from '../../src/cluster/components.js';
+import { loadClusterConfig } from '../../src/lib/config.js';
 import { redisCall, redisInfo, sentinelMasterPort, useRedisAuth } from '../../src/cluster/redis-probe.js';
 import {
   amqpUrl,
@@ -28,6 +30,7 @@ import {
   SERVICES,
   readPlan,
   readState,
+  type ClusterPlan,
   type ClusterState,
   type ComponentState,
 } from '../../src/cluster/state.js';
@@ -114,12 +117,62 @@ describe('nginx gateway config', () => {
       port: 1,
       dir: '/d',
       masters: SERVICES.map((name, i) => ({ name, port: 100 + i })),
+      quorum: 2,
       timing: { downAfterMs: 3000, failoverTimeoutMs: 5000 },
       secrets: generateSecrets(),
     });
     expect(conf).toContain('sentinel monitor order 127.0.0.1 100 2');
     expect(conf).toContain('sentinel monitor payment 127.0.0.1 102 2');
     expect(conf.match(/down-after-milliseconds \w+ 3000/g)).toHaveLength(3);
+  });
+});
+
+describe('cluster topology', () => {
+  const plan = async (topology: Topology): Promise<ClusterPlan> => {
+    const dir = mkdtempSync(join(tmpdir(), 'cluster-plan-'));
+    try {
+      const cfg = loadClusterConfig({ ...process.env, GATEWAY_PORT: '0' });
+      return await prepareCluster({
+        cfg,
+        dir,
+        groups: new Set(['infra', 'services']),
+        serviceEnv: {},
+        topology,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const names = (p: ClusterPlan): string[] => p.components.map((c) => c.name).sort();
+
+  it('runs two replicas per service, three Redis per service and three Sentinels by default', async () => {
+    const ha = await plan(HA);
+    for (const service of SERVICES) {
+      expect(names(ha)).toEqual(
+        expect.arrayContaining([`${service}-1`, `${service}-2`, `${service}-redis-3`]),
+      );
+    }
+    expect(names(ha).filter((n) => n.startsWith('sentinel-'))).toEqual([
+      'sentinel-1',
+      'sentinel-2',
+      'sentinel-3',
+    ]);
+    expect(names(ha).filter((n) => n.startsWith('nginx-'))).toEqual(['nginx-1', 'nginx-2']);
+  });
+
+  it('--lean runs one of each, but still a replica per master that every write waits for', async () => {
+    const lean = await plan(LEAN);
+    expect(names(lean)).toEqual(
+      [
+        ...SERVICES.flatMap((s) => [`${s}-1`, `${s}-redis-1`, `${s}-redis-2`]),
+        'nginx-1',
+        'rabbitmq',
+        'sentinel-1',
+      ].sort(),
+    );
+    for (const service of lean.components.filter((c) => c.kind === 'service')) {
+      expect(service.env['REDIS_WAIT_REPLICAS']).toBe('1');
+    }
   });
 });
 

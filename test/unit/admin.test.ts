@@ -5,52 +5,33 @@
  * behaviour on Redis is proven by the conformance suite (test/conformance/order-operator.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Commands, Participant } from '../../src/bus/bus.js';
-import { createLocalBus } from '../../src/bus/local.js';
-import { loadConfig } from '../../src/lib/config.js';
-import { silentLog } from '../../src/lib/log.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ownerLine } from '../../src/services/order/journal.js';
-import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
-import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
-import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
-import { buildAllServices, type AllServices } from '../../src/all-services.js';
+import { loadConfig } from '../../src/lib/config.js';
+import { startInProcess, type Drop, type InProcess } from '../support/in-process.js';
 
 const TOKEN = 'test-admin-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const systems: AllServices[] = [];
+const systems: InProcess[] = [];
 
 afterEach(async () => {
   await Promise.all(systems.splice(0).map((s) => s.close()));
 });
 
-/** Which commands the bus drops, e.g. every reserve: a saga then waits for stock until its deadline. */
-type Drop = (to: Participant, command: Commands[Participant]) => boolean;
-
-async function system(env: Record<string, string> = {}, drop: Drop = () => false) {
-  const options = { recordTtlMs: 3_600_000 };
-  const stores = {
-    order: openSqliteOrderStore(':memory:', options),
-    stock: openSqliteStockStore(':memory:', options),
-    payment: openSqlitePaymentStore(':memory:', options),
-  };
-  const faults = {
-    command: (to: Participant, c: Commands[Participant]) => (drop(to, c) ? [] : [0]),
-    reply: () => [0],
-  };
-  const bus = createLocalBus({ commandTtlMs: 30_000, faults });
-  const config = loadConfig({
-    ADMIN_TOKEN: TOKEN,
-    INSTANCE_ID: 'order-here',
-    SAGA_LEASE_MS: '200',
-    SAGA_ATTEMPT_MS: '20',
-    SAGA_SWEEP_MS: '20',
-    SAGA_DEADLINE_MS: '60000',
-    ...env,
-  });
-  const built = await buildAllServices(stores, bus, config, silentLog());
+async function system(env: Record<string, string> = {}, drop?: Drop) {
+  const built = await startInProcess(
+    {
+      ADMIN_TOKEN: TOKEN,
+      INSTANCE_ID: 'order-here',
+      SAGA_LEASE_MS: '200',
+      SAGA_ATTEMPT_MS: '20',
+      SAGA_SWEEP_MS: '20',
+      SAGA_DEADLINE_MS: '60000',
+      ...env,
+    },
+    drop,
+  );
   systems.push(built);
-  const { app } = built;
+  const { app, stores } = built;
   const call = async (method: 'GET' | 'POST', url: string, headers: Record<string, string> = AUTH) => {
     const response = await app.inject({ method, url, headers });
     return { status: response.statusCode, body: response.json<Record<string, unknown>>() };
@@ -68,7 +49,7 @@ async function system(env: Record<string, string> = {}, drop: Drop = () => false
     await stores.order.addItem(orderId, '0', 2, 5);
     return orderId;
   };
-  return { app, stores, call, inspect, shop, checkout: built.checkout };
+  return { app, stores, call, inspect, shop, beginAs: built.beginAs };
 }
 
 describe('admin API: access', () => {
@@ -173,16 +154,8 @@ describe('admin API: the saga inspector', () => {
   it('shows a saga taken over from a dead owner: epoch 2, two owners', async () => {
     const s = await system();
     const orderId = await s.shop();
-    const now = Date.now();
     // A replica began the checkout and died at once: its lease has expired, the sweeper claims it.
-    await s.stores.order.beginCheckout(orderId, {
-      sagaId: 'dead-owners-saga',
-      owner: 'order-dead',
-      leaseUntil: now - 1,
-      deadline: now + 60_000,
-      startedAt: now - 1000,
-      journal: ownerLine('order-dead', now - 1000),
-    });
+    await s.beginAs(orderId, 'dead-owners-saga', 'order-dead', Date.now() - 1);
     await until(async () => (await s.inspect(orderId))[0]?.['state'] === 'COMMITTED');
     const [saga] = await s.inspect(orderId);
     expect(saga).toMatchObject({
@@ -225,11 +198,12 @@ describe('admin API: listing', () => {
     await s.app.inject({ method: 'POST', url: '/stock/batch_init/1/100/5' });
     await s.app.inject({ method: 'POST', url: '/payment/batch_init/1/1000' });
     const orders = ['a1', 'a2', 'a3'];
+    const checkouts = [];
     for (const id of orders) {
       await s.stores.order.createOrder(id, '0');
       await s.stores.order.addItem(id, '0', 1, 5);
       // Stuck: stock never gets the reserve, the deadline is a minute away.
-      void s.app.inject({ method: 'POST', url: `/orders/checkout/${id}` });
+      checkouts.push(s.app.inject({ method: 'POST', url: `/orders/checkout/${id}` }));
     }
     await until(
       async () =>
@@ -265,6 +239,9 @@ describe('admin API: listing', () => {
       expect(status, bad).toBe(400);
       expect(typeof body['error'], bad).toBe('string');
     }
+    // Cancelled, the stuck checkouts answer now, so closing the system has no saga to wait out.
+    for (const id of orders) expect((await s.call('POST', `/admin/sagas/${id}/cancel`)).status).toBe(202);
+    for (const answer of await Promise.all(checkouts)) expect(answer.statusCode).toBe(409);
   });
 });
 
@@ -314,16 +291,8 @@ describe('admin API: retry and cancel', () => {
   it('retries a saga whose owner still holds its lease: takes it over now and finishes it', async () => {
     const s = await system();
     const orderId = await s.shop();
-    const now = Date.now();
     // An owner that hangs: its lease runs for another minute, nobody else would touch the saga.
-    await s.stores.order.beginCheckout(orderId, {
-      sagaId: 'hung-saga',
-      owner: 'order-hung',
-      leaseUntil: now + 60_000,
-      deadline: now + 60_000,
-      startedAt: now,
-      journal: ownerLine('order-hung', now),
-    });
+    await s.beginAs(orderId, 'hung-saga', 'order-hung', Date.now() + 60_000);
     const retry = await s.call('POST', `/admin/sagas/${orderId}/retry`);
     expect(retry).toMatchObject({
       status: 202,

@@ -10,18 +10,12 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Commands, Participant } from '../../src/bus/bus.js';
-import { createLocalBus } from '../../src/bus/local.js';
-import { loadConfig } from '../../src/lib/config.js';
-import { silentLog } from '../../src/lib/log.js';
-import { buildAllServices, type AllServices } from '../../src/all-services.js';
-import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
-import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
-import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
 import { launchBrowser, type Browser } from '../support/browser.js';
+import { startInProcess, type InProcess } from '../support/in-process.js';
 
 const TOKEN = 'console-test-token-0123456789';
 const SHOTS = process.env['CONSOLE_SCREENSHOTS'] ?? 'results/console';
-let services: AllServices | undefined;
+let services: InProcess | undefined;
 let browser: Browser | undefined;
 let url = '';
 
@@ -31,19 +25,9 @@ const stuck = (_to: Participant, command: Commands[Participant]): boolean =>
   command.type === 'reserve' && command.items.some(([itemId]) => itemId === stuckItem);
 
 beforeAll(async () => {
-  const options = { recordTtlMs: 3_600_000 };
-  const stores = {
-    order: openSqliteOrderStore(':memory:', options),
-    stock: openSqliteStockStore(':memory:', options),
-    payment: openSqlitePaymentStore(':memory:', options),
-  };
-  const faults = {
-    command: (to: Participant, c: Commands[Participant]) => (stuck(to, c) ? [] : [0]),
-    reply: () => [0],
-  };
-  const bus = createLocalBus({ commandTtlMs: 30_000, faults });
-  const config = loadConfig({ ADMIN_TOKEN: TOKEN, INSTANCE_ID: 'order-1', SAGA_DEADLINE_MS: '120000' });
-  services = await buildAllServices(stores, bus, config, silentLog());
+  const env = { ADMIN_TOKEN: TOKEN, INSTANCE_ID: 'order-1', SAGA_DEADLINE_MS: '120000' };
+  services = await startInProcess(env, stuck);
+  const { stores } = services;
   url = await services.app.listen({ port: 0, host: '127.0.0.1' });
   const post = (path: string) => fetch(`${url}${path}`, { method: 'POST' });
   await post('/stock/batch_init/10/100000/5');

@@ -41,6 +41,11 @@ async function system(env: Record<string, string> = {}, drop?: Drop) {
     expect(status).toBe(200);
     return body['sagas'] as Record<string, unknown>[];
   };
+  /** The order's newest saga, once it has reached `state`. */
+  const newestOnce = async (orderId: string, state: string) => {
+    await until(async () => (await inspect(orderId))[0]?.['state'] === state);
+    return (await inspect(orderId))[0];
+  };
   /** Item i (price 5, stock 10), user u (credit 100), and an order of u for 2 × i (10). */
   const shop = async (orderId = 'o1', credit = 100): Promise<string> => {
     await app.inject({ method: 'POST', url: '/stock/batch_init/1/10/5' });
@@ -49,7 +54,7 @@ async function system(env: Record<string, string> = {}, drop?: Drop) {
     await stores.order.addItem(orderId, '0', 2, 5);
     return orderId;
   };
-  return { app, stores, call, inspect, shop, beginAs: built.beginAs };
+  return { app, stores, call, inspect, newestOnce, shop, beginAs: built.beginAs };
 }
 
 describe('admin API: access', () => {
@@ -156,8 +161,7 @@ describe('admin API: the saga inspector', () => {
     const orderId = await s.shop();
     // A replica began the checkout and died at once: its lease has expired, the sweeper claims it.
     await s.beginAs(orderId, 'dead-owners-saga', 'order-dead', Date.now() - 1);
-    await until(async () => (await s.inspect(orderId))[0]?.['state'] === 'COMMITTED');
-    const [saga] = await s.inspect(orderId);
+    const saga = await s.newestOnce(orderId, 'COMMITTED');
     expect(saga).toMatchObject({
       saga_id: 'dead-owners-saga',
       state: 'COMMITTED',
@@ -269,8 +273,7 @@ describe('admin API: retry and cancel', () => {
     const answer = await checkout;
     expect(answer.statusCode).toBe(409);
     expect(answer.json()).toEqual({ error: 'checkout was cancelled by an operator; nothing was charged' });
-    await until(async () => (await s.inspect(orderId))[0]?.['state'] === 'ABORTED');
-    const [saga] = await s.inspect(orderId);
+    const saga = await s.newestOnce(orderId, 'ABORTED');
     expect(saga).toMatchObject({
       state: 'ABORTED',
       reason: 'operator',
@@ -298,8 +301,7 @@ describe('admin API: retry and cancel', () => {
       status: 202,
       body: { action: 'retry', saga: { state: 'RUNNING', epoch: 2, owner: 'order-here' } },
     });
-    await until(async () => (await s.inspect(orderId))[0]?.['state'] === 'COMMITTED');
-    expect((await s.inspect(orderId))[0]).toMatchObject({
+    expect(await s.newestOnce(orderId, 'COMMITTED')).toMatchObject({
       owners: [{ owner: 'order-hung' }, { owner: 'order-here', by_operator: true }],
     });
     expect(await s.stores.order.findOrder(orderId)).toMatchObject({ paid: true });

@@ -28,6 +28,11 @@ export interface AdminDeps {
 
 const STATES: readonly SagaState[] = ['RUNNING', 'ABORTING', 'COMMITTED', 'ABORTED'];
 const MAX_LIMIT = 1000;
+/**
+ * The least time a person's look-up waits for a participant: a saga's attempt time may be set
+ * far shorter (tests use 20 ms), and a busy participant would then read as "unavailable".
+ */
+const MIN_LOOKUP_MS = 1000;
 
 const CONSOLE_HTML = new URL('./console.html', import.meta.url);
 
@@ -66,7 +71,7 @@ interface ListQuery {
 export function adminRoutes(app: App, deps: AdminDeps): void {
   const { store, checkout, bus } = deps;
   const expected = digest(deps.token);
-  const lookup = recordLookup(bus, deps.lookupMs);
+  const lookup = recordLookup(bus, Math.max(deps.lookupMs, MIN_LOOKUP_MS));
   const consoleHtml = readFileSync(CONSOLE_HTML, 'utf8');
 
   // The page holds no data and no secret: everything it shows comes through /admin/ with the

@@ -19,9 +19,9 @@ export type OpenStore<S> = (options: StoreOptions) => Promise<S>;
 /** Long enough that no record expires during a test. */
 export const LONG_TTL_MS = 3_600_000;
 /** Records in expiry tests live this long... */
-export const SHORT_TTL_MS = 50;
+export const SHORT_TTL_MS = 20;
 /** ...and are looked at again after this long (Redis expires with ~1 ms precision). */
-export const PAST_SHORT_TTL_MS = 200;
+export const PAST_SHORT_TTL_MS = 60;
 
 /**
  * Returns a function giving fresh stores (long record TTL unless told otherwise), each

@@ -1,35 +1,11 @@
 /**
  * What the three Redis stores share: the loader that turns `lua/<name>.lua` files into
- * EVALSHA-backed commands, and the records that let a write without client op id run twice.
+ * EVALSHA-backed commands (the records their writes leave: redis-records.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { locate, resolveLua } from './lua-includes.js';
 import type { RedisMetrics } from './metrics.js';
-import { outcomeOf, type Created } from './outcome.js';
 import type { Redis } from './redis.js';
-
-/**
- * How long the outcome of a mutating call without client op id is kept: as long as that very
- * command may still run again. ioredis holds an unanswered command through at most
- * `maxRetriesPerRequest` (20) reconnects of <= 0.5 s wait + 2 s connect timeout (~50 s), and
- * `durably` runs a write at most 3 times: ~150 s at worst. Every call leaves a ~100-byte key
- * for this long (20k calls/s -> ~400 MB), so not much longer.
- */
-export const CALL_RECORD_TTL_MS = 3 * 60_000;
-
-/** 72 random bits per process: no two processes (or restarts) share a call id prefix. */
-const CALL_ID_PREFIX = randomBytes(9).toString('base64url');
-let calls = 0;
-
-/**
- * A fresh id for one call's record: unique per process by a counter (no entropy per call),
- * across processes by a random prefix; short to keep the record small.
- */
-export function callId(): string {
-  calls += 1;
-  return `${CALL_ID_PREFIX}${calls.toString(36)}`;
-}
 
 /** Keys per bulk write (batch_init): a few ms of server time each, so nobody waits long behind it. */
 export const BATCH_CHUNK = 5000;
@@ -87,13 +63,4 @@ export function statusOf(reply: unknown): string {
   if (typeof reply !== 'string')
     throw new Error(`script returned ${JSON.stringify(reply)}, expected a status`);
   return reply;
-}
-
-/** Narrows the reply of a create script: `{'ok', id}` or `{reason}` (create_*.lua). */
-export function createdOf(reply: unknown): Created {
-  const [status, id] = Array.isArray(reply) ? (reply as unknown[]) : [];
-  if (status === 'ok' && typeof id === 'string') return { ok: true, id };
-  const outcome = typeof status === 'string' ? outcomeOf(status) : undefined;
-  if (outcome === undefined || outcome.ok) throw new Error(`create script returned ${JSON.stringify(reply)}`);
-  return outcome;
 }

@@ -119,6 +119,12 @@ function replicaOf(conf: string): string | undefined {
   return /^replicaof (\S+) 6379$/m.exec(conf)?.[1];
 }
 
+/** Every one of `expected` is a whole line of the generated file `conf`. */
+function expectLines(conf: string, expected: readonly string[]): void {
+  const lines = conf.split('\n');
+  for (const line of expected) expect(lines).toContain(line);
+}
+
 describe('shell scripts', () => {
   it('pass shellcheck as POSIX sh (busybox ash in the redis alpine image)', () => {
     const result = spawnSync('shellcheck', ['-s', 'sh', REDIS_START, SENTINEL_START], { encoding: 'utf8' });
@@ -165,8 +171,7 @@ describe('redis-start.sh', () => {
 
   it('locks the node down with the ACL rules of the cluster, word for word, and bounds its memory', () => {
     const { conf, calls } = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b' });
-    const lines = conf.split('\n');
-    for (const line of [
+    expectLines(conf, [
       'user default off',
       'user admin on >pw-admin ~* &* +@all',
       `user order on >pw-order resetkeys ~order:* resetchannels ${SERVICE_ACL}`,
@@ -176,9 +181,7 @@ describe('redis-start.sh', () => {
       'masterauth pw-replica',
       'maxmemory 256mb',
       'maxmemory-policy noeviction',
-    ]) {
-      expect(lines).toContain(line);
-    }
+    ]);
     expect(
       runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b', REDIS_MAXMEMORY: '1gb' }).conf,
     ).toContain('maxmemory 1gb\n');
@@ -194,14 +197,12 @@ describe('redis-start.sh', () => {
 
   it('writes the durability settings: AOF every second, min-replicas-to-write, announced name', () => {
     const { conf } = runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b', REDIS_MIN_REPLICAS: '1' });
-    for (const line of [
+    expectLines(conf, [
       'appendonly yes',
       'appendfsync everysec',
       'min-replicas-to-write 1',
       'replica-announce-ip redis-b',
-    ]) {
-      expect(conf.split('\n')).toContain(line);
-    }
+    ]);
   });
 });
 
@@ -226,7 +227,7 @@ describe('sentinel-start.sh', () => {
     expect(calls.some((c) => c.startsWith('s1 '))).toBe(false); // never asks itself
     expect(conf).toContain('sentinel announce-hostnames yes');
     expect(conf).toContain('sentinel down-after-milliseconds order 5000');
-    for (const line of [
+    expectLines(conf, [
       'user default off',
       'user admin on >pw-admin allcommands allchannels',
       `user peer on >pw-peer ${SENTINEL_PEER_ACL}`,
@@ -235,9 +236,7 @@ describe('sentinel-start.sh', () => {
       'sentinel sentinel-pass pw-peer',
       'sentinel auth-user order sentinel',
       'sentinel auth-pass payment pw-sentinel',
-    ]) {
-      expect(conf.split('\n')).toContain(line);
-    }
+    ]);
   });
 
   it('waits, bounded, for a master name to resolve, then starts anyway (Sentinel would refuse it)', () => {

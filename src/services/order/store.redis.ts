@@ -17,16 +17,10 @@
  */
 import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '../../lib/config.js';
 import { decodeItems, encodeItems, encodeLine } from '../../lib/items.js';
-import { MAX_AMOUNT, outcomeOf } from '../../lib/outcome.js';
+import { MAX_AMOUNT } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
-import {
-  BATCH_CHUNK,
-  CALL_RECORD_TTL_MS,
-  callId,
-  createdOf,
-  defineScripts,
-  statusOf,
-} from '../../lib/redis-scripts.js';
+import { opRecords } from '../../lib/redis-records.js';
+import { BATCH_CHUNK, defineScripts } from '../../lib/redis-scripts.js';
 import { orderKeys } from './keys.js';
 import { fieldsOf, listRedisSagas, redisSagasOfOrder, sagaOf } from './records.redis.js';
 import type { Begin, Cancel, Order, OrderStore, StuckCounts } from './store.js';
@@ -83,14 +77,11 @@ export function createRedisOrderStore(
   const keys = orderKeys(options.prefix);
   const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'order', SCRIPTS, options.metrics);
 
+  const records = opRecords(keys, options);
+
   return {
-    async createOrder(orderId, userId, opId, fingerprint = '') {
-      const record = opId === undefined ? [] : [keys.op(opId)];
-      const args = [orderId, recordTtlMs, fingerprint, userId];
-      return createdOf(
-        await durably(durable, () => lua.create_order([keys.order(orderId), ...record], args)),
-      );
-    },
+    createOrder: (orderId, userId, opId, fingerprint) =>
+      records.create(lua.create_order, keys.order(orderId), orderId, userId, opId, fingerprint),
 
     async findOrder(orderId): Promise<Order | undefined> {
       const fields = await redis.hgetall(keys.order(orderId));
@@ -106,20 +97,17 @@ export function createRedisOrderStore(
     },
 
     async addItem(orderId, itemId, quantity, price, opId, fingerprint = '') {
-      // A client's key is remembered as long as saga records; a per-call id only for resends.
-      const [record, ttlMs] =
-        opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
-      const callKeys = [keys.order(orderId), record];
-      const args = [
-        encodeLine([itemId, quantity]),
-        lineCost(quantity, price) ?? '',
-        ttlMs,
-        String(quantity),
-        String(limits.maxLines),
-        String(limits.maxQuantity),
-        fingerprint,
-      ];
-      return outcomeOf(statusOf(await durably(durable, () => lua.add_item(callKeys, args))));
+      const line = encodeLine([itemId, quantity]);
+      const cost = lineCost(quantity, price) ?? '';
+      const { maxLines, maxQuantity } = limits;
+      return records.change(
+        (record, ttlMs) =>
+          lua.add_item(
+            [keys.order(orderId), record],
+            [line, cost, ttlMs, String(quantity), String(maxLines), String(maxQuantity), fingerprint],
+          ),
+        opId,
+      );
     },
 
     async putOrders(orders) {

@@ -12,14 +12,8 @@
  */
 import { outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
-import {
-  BATCH_CHUNK,
-  CALL_RECORD_TTL_MS,
-  callId,
-  createdOf,
-  defineScripts,
-  statusOf,
-} from '../../lib/redis-scripts.js';
+import { opRecords, sagaRecords } from '../../lib/redis-records.js';
+import { BATCH_CHUNK, defineScripts, statusOf } from '../../lib/redis-scripts.js';
 import { paymentKeys } from './keys.js';
 import type { PaymentStore } from './store.js';
 
@@ -31,34 +25,21 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
   const keys = paymentKeys(options.prefix);
   const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'payment', SCRIPTS, options.metrics);
 
-  async function adjust(
-    script: 'add_funds' | 'pay',
-    userId: string,
-    amount: number,
-    opId?: string,
-    fingerprint = '',
-  ) {
-    // The client's op id, or a fresh id for this call so that a resend is not applied twice.
-    const [record, ttlMs] =
-      opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
-    const run = () => lua[script]([keys.user(userId), record], [String(amount), ttlMs, fingerprint]);
-    return outcomeOf(statusOf(await durably(durable, run)));
-  }
+  const records = opRecords(keys, options);
+  const sagas = sagaRecords(redis, keys, options);
 
   return {
-    async createUser(userId, opId, fingerprint = '') {
-      const record = opId === undefined ? [] : [keys.op(opId)];
-      const args = [userId, recordTtlMs, fingerprint, ''];
-      return createdOf(await durably(durable, () => lua.create_user([keys.user(userId), ...record], args)));
-    },
+    createUser: (userId, opId, fingerprint) =>
+      records.create(lua.create_user, keys.user(userId), userId, '', opId, fingerprint),
 
     async findCredit(userId) {
       const credit = await redis.get(keys.user(userId));
       return credit === null ? undefined : Number(credit);
     },
 
-    addFunds: (userId, amount, opId, fingerprint) => adjust('add_funds', userId, amount, opId, fingerprint),
-    pay: (userId, amount, opId, fingerprint) => adjust('pay', userId, amount, opId, fingerprint),
+    addFunds: (id, amount, opId, fingerprint) =>
+      records.adjust(lua.add_funds, keys.user(id), amount, opId, fingerprint),
+    pay: (id, amount, opId, fingerprint) => records.adjust(lua.pay, keys.user(id), amount, opId, fingerprint),
 
     async batchInit(n, startingMoney) {
       const money = String(startingMoney);
@@ -82,15 +63,8 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
       return outcomeOf(statusOf(await durably(durable, run)));
     },
 
-    async refund(sagaId) {
-      const args = [String(recordTtlMs), sagaId, keys.user(''), keys.effect('')];
-      statusOf(await durably(durable, () => lua.refund([keys.saga(sagaId)], args)));
-    },
-
-    async sagaRecord(sagaId) {
-      // 'applied' records carry what was taken after a space: the status is the first word.
-      return (await redis.get(keys.saga(sagaId)))?.split(' ')[0];
-    },
+    refund: (sagaId) => sagas.compensate(lua.refund, sagaId, keys.user('')),
+    sagaRecord: (sagaId) => sagas.status(sagaId),
 
     close: () => closeRedis(redis),
   };

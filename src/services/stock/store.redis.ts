@@ -13,14 +13,8 @@
 import { aggregate, encodeItems } from '../../lib/items.js';
 import { outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
-import {
-  BATCH_CHUNK,
-  CALL_RECORD_TTL_MS,
-  callId,
-  createdOf,
-  defineScripts,
-  statusOf,
-} from '../../lib/redis-scripts.js';
+import { opRecords, sagaRecords } from '../../lib/redis-records.js';
+import { BATCH_CHUNK, defineScripts, statusOf } from '../../lib/redis-scripts.js';
 import { stockKeys } from './keys.js';
 import type { Item, StockStore } from './store.js';
 
@@ -32,28 +26,12 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
   const keys = stockKeys(options.prefix);
   const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'stock', SCRIPTS, options.metrics);
 
-  /** The record key of an add/subtract: the client's op id, or a fresh id for this call. */
-  const recordOf = (opId: string | undefined): [key: string, ttlMs: number] =>
-    opId === undefined ? [keys.call(callId()), CALL_RECORD_TTL_MS] : [keys.op(opId), recordTtlMs];
-
-  async function adjust(
-    script: 'add' | 'subtract',
-    itemId: string,
-    amount: number,
-    opId?: string,
-    fingerprint = '',
-  ) {
-    const [record, ttlMs] = recordOf(opId);
-    const run = () => lua[script]([keys.item(itemId), record], [String(amount), ttlMs, fingerprint]);
-    return outcomeOf(statusOf(await durably(durable, run)));
-  }
+  const records = opRecords(keys, options);
+  const sagas = sagaRecords(redis, keys, options);
 
   return {
-    async createItem(itemId, price, opId, fingerprint = '') {
-      const record = opId === undefined ? [] : [keys.op(opId)];
-      const args = [itemId, recordTtlMs, fingerprint, String(price)];
-      return createdOf(await durably(durable, () => lua.create_item([keys.item(itemId), ...record], args)));
-    },
+    createItem: (itemId, price, opId, fingerprint) =>
+      records.create(lua.create_item, keys.item(itemId), itemId, String(price), opId, fingerprint),
 
     async findItem(itemId): Promise<Item | undefined> {
       const [stock, price] = await redis.hmget(keys.item(itemId), 'stock', 'price');
@@ -61,8 +39,9 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
       return { stock: Number(stock), price: Number(price) };
     },
 
-    add: (itemId, amount, opId, fingerprint) => adjust('add', itemId, amount, opId, fingerprint),
-    subtract: (itemId, amount, opId, fingerprint) => adjust('subtract', itemId, amount, opId, fingerprint),
+    add: (id, amount, opId, fingerprint) => records.adjust(lua.add, keys.item(id), amount, opId, fingerprint),
+    subtract: (id, amount, opId, fingerprint) =>
+      records.adjust(lua.subtract, keys.item(id), amount, opId, fingerprint),
 
     async batchInit(n, startingStock, price) {
       const args = [String(startingStock), String(price)];
@@ -94,15 +73,8 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
       return outcomeOf(statusOf(await durably(durable, () => lua.reserve(stepKeys, args))));
     },
 
-    async release(sagaId) {
-      const args = [String(recordTtlMs), sagaId, keys.item(''), keys.effect('')];
-      statusOf(await durably(durable, () => lua.release([keys.saga(sagaId)], args)));
-    },
-
-    async sagaRecord(sagaId) {
-      // 'applied' records carry what was taken after a space: the status is the first word.
-      return (await redis.get(keys.saga(sagaId)))?.split(' ')[0];
-    },
+    release: (sagaId) => sagas.compensate(lua.release, sagaId, keys.item('')),
+    sagaRecord: (sagaId) => sagas.status(sagaId),
 
     close: () => closeRedis(redis),
   };

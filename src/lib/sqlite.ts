@@ -263,6 +263,14 @@ export interface OpRecords {
    * Without an op id, just makes `id`.
    */
   create(opId: string | undefined, id: string, make: (id: string) => void, fingerprint?: string): Created;
+  /**
+   * Call inside the store's transaction. For a write whose answer is not an Outcome (a
+   * checkout): the answer `bind` recorded for this key under the same `kind` and fingerprint,
+   * 'reused' if another request (or kind of write) recorded the key, undefined if unseen.
+   */
+  recall(opId: string, kind: string, fingerprint: string): string | 'reused' | undefined;
+  /** Call inside the store's transaction: records `answer` for the key, kind and fingerprint. */
+  bind(opId: string, kind: string, fingerprint: string, answer: string): void;
 }
 
 export function opRecords(db: Db, ttlMs: number): OpRecords {
@@ -297,6 +305,19 @@ export function opRecords(db: Db, ttlMs: number): OpRecords {
       make(id);
       records.put(opId, 'created', `${fingerprint} ${id}`, now);
       return { ok: true, id };
+    },
+    // The payload '<fingerprint> <answer>' never equals a bare fingerprint (once) and the
+    // status is never 'created' (create): a key bound here is refused by the other writes.
+    recall(opId, kind, fingerprint) {
+      const seen = records.find(opId, Date.now());
+      if (seen === undefined) return undefined;
+      const prefix = `${fingerprint} `;
+      return seen.status === kind && seen.payload.startsWith(prefix)
+        ? seen.payload.slice(prefix.length)
+        : 'reused';
+    },
+    bind(opId, kind, fingerprint, answer) {
+      records.put(opId, kind, `${fingerprint} ${answer}`, Date.now());
     },
   };
 }

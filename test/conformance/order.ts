@@ -13,6 +13,7 @@ import { DEFAULT_ORDER_LIMITS } from '../../src/lib/config.js';
 import { MAX_AMOUNT, OK, refused } from '../../src/lib/outcome.js';
 import type { NewOrder, OrderStore } from '../../src/services/order/store.js';
 import { freshStores, type OpenStore } from './harness.js';
+import { describeOrderCheckoutKeys } from './order-checkout-key.js';
 import { describeOrderLeases } from './order-lease.js';
 import { describeOrderOperator } from './order-operator.js';
 import { commitCheckout, describeOrderSagas, startCheckout } from './order-saga.js';
@@ -21,6 +22,7 @@ export function describeOrderStore(name: string, open: OpenStore<OrderStore>): v
   describe(`order store (${name})`, () => {
     describeOrders(open);
     describeOrderSagas(open);
+    describeOrderCheckoutKeys(open);
     describeOrderLeases(open);
     describeOrderOperator(open);
   });

@@ -130,6 +130,37 @@ export function describeContract(name: string, baseUrl: () => Target): void {
       }
     });
 
+    it('binds a checkout Idempotency-Key to its first saga: replayed, never re-run, 422 elsewhere', async () => {
+      const userId = await newUser(5);
+      const itemId = await newItem(10, 5);
+      const orderId = field<string>(await api().post(`/orders/create/${userId}`), 'order_id');
+      expect((await api().post(`/orders/addItem/${orderId}/${itemId}/1`)).status).toBe(200);
+      const key = { 'idempotency-key': `checkout-${orderId}` };
+      const first = await api().post(`/orders/checkout/${orderId}`, key);
+      expect(first.status).toBe(400);
+      // Credit is enough now, but the key answers its first saga's outcome and runs nothing.
+      expect((await api().post(`/payment/add_funds/${userId}/5`)).status).toBe(200);
+      const again = await api().post(`/orders/checkout/${orderId}`, key);
+      expect({ status: again.status, body: again.body }).toEqual({ status: first.status, body: first.body });
+      expect(field<boolean>(await api().get(`/orders/find/${orderId}`), 'paid')).toBe(false);
+      expect(await credit(userId)).toBe(10);
+      // The key on another request of the order service is refused and changes nothing.
+      for (const path of [`/orders/checkout/${orderId}-other`, `/orders/addItem/${orderId}/${itemId}/1`]) {
+        const reused = await api().post(path, key);
+        expect({ status: reused.status, body: reused.body }, path).toEqual({
+          status: 422,
+          body: { error: 'idempotency_key_reused' },
+        });
+      }
+      expect(field<number>(await api().get(`/orders/find/${orderId}`), 'total_cost')).toBe(10);
+      // A new key (or none) is a new checkout: it pays, once.
+      const paid = { 'idempotency-key': `paid-${orderId}` };
+      for (let i = 0; i < 2; i++)
+        expect((await api().post(`/orders/checkout/${orderId}`, paid)).status).toBe(200);
+      expect(await credit(userId)).toBe(0);
+      expect(await stock(itemId)).toBe(4);
+    });
+
     it('batch-initialises users, items and orders like the reference', async () => {
       expect((await api().post('/payment/batch_init/20/50')).status).toBe(200);
       expect((await api().post('/stock/batch_init/20/100/3')).status).toBe(200);

@@ -95,11 +95,21 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
     },
   );
 
-  app.post<{ Params: { order_id: string } }>(
+  app.post<{ Params: { order_id: string }; Headers: IdempotencyHeaders }>(
     '/orders/checkout/:order_id',
-    { schema: { params: orderParams, response: responses(MESSAGE, 404, 409) } },
+    {
+      schema: {
+        params: orderParams,
+        headers: IDEMPOTENCY_HEADERS,
+        response: responses(MESSAGE, 404, 409),
+      },
+    },
     async (request, reply) => {
-      const outcome = await checkout.checkout(request.params.order_id);
+      const outcome = await checkout.checkout(
+        request.params.order_id,
+        request.headers['idempotency-key'],
+        fingerprintOf(request),
+      );
       return sendOutcome(reply, outcome, { msg: 'Checkout successful' });
     },
   );

@@ -90,8 +90,12 @@ export interface CheckoutDeps {
 }
 
 export interface Checkout {
-  /** Runs or joins the checkout of an order and answers its final outcome. */
-  checkout(orderId: string): Promise<Outcome>;
+  /**
+   * Runs or joins the checkout of an order and answers its final outcome. With `opId` (the
+   * client's Idempotency-Key, bound to `fingerprint`, method + path) a repeat answers the
+   * outcome of the first call's saga (store.ts, beginCheckout).
+   */
+  checkout(orderId: string, opId?: string, fingerprint?: string): Promise<Outcome>;
   /** Takes over and finishes sagas whose owner's lease expired; answers how many it claimed. */
   sweep(): Promise<number>;
   /** Stops the sweeper and waits (bounded) for the sagas this replica drives. */
@@ -124,19 +128,26 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   deps.metrics?.saga.readInFlight(() => driving.size);
   deps.metrics?.saga.readStuck(() => store.countStuck(Date.now(), STUCK_SCAN_LIMIT));
 
-  async function checkout(orderId: string): Promise<Outcome> {
+  async function checkout(orderId: string, opId?: string, fingerprint?: string): Promise<Outcome> {
     const now = Date.now();
     const begin = await retryStoreStep('begin', () =>
-      store.beginCheckout(orderId, {
-        sagaId: newSagaId(),
-        owner,
-        leaseUntil: now + timing.leaseMs,
-        deadline: now + timing.deadlineMs,
-        startedAt: now,
-        journal: ownerLine(owner, now),
-      }),
+      store.beginCheckout(
+        orderId,
+        {
+          sagaId: newSagaId(),
+          owner,
+          leaseUntil: now + timing.leaseMs,
+          deadline: now + timing.deadlineMs,
+          startedAt: now,
+          journal: ownerLine(owner, now),
+        },
+        opId,
+        fingerprint,
+      ),
     );
     switch (begin.kind) {
+      case 'key_reused':
+        return refused('idempotency_key_reused');
       case 'not_found':
         return refused('order_not_found');
       case 'paid':

@@ -59,6 +59,8 @@ function beginOf(sagaId: string, reply: unknown): Begin {
       return { kind: 'running', sagaId: String(rest[0]) };
     case 'started':
       return { kind: 'started', saga: sagaOf(sagaId, fieldsOf(rest)) };
+    case 'idempotency_key_reused':
+      return { kind: 'key_reused' };
     default:
       throw new Error(`begin_checkout returned ${JSON.stringify(reply)}`);
   }
@@ -126,12 +128,13 @@ export function createRedisOrderStore(
       );
     },
 
-    async beginCheckout(orderId, saga): Promise<Begin> {
+    async beginCheckout(orderId, saga, opId, fingerprint = ''): Promise<Begin> {
+      const record = opId === undefined ? [] : [keys.op(opId)];
       const run = async () =>
         beginOf(
           saga.sagaId,
           await lua.begin_checkout(
-            [keys.order(orderId), keys.saga(saga.sagaId), keys.leases()],
+            [keys.order(orderId), keys.saga(saga.sagaId), keys.leases(), ...record],
             [
               saga.sagaId,
               orderId,
@@ -140,11 +143,16 @@ export function createRedisOrderStore(
               String(saga.deadline),
               saga.startedAt === undefined ? '' : String(saga.startedAt),
               saga.journal ?? '',
+              String(recordTtlMs),
+              fingerprint,
             ],
           ),
         );
-      // Only a start wrote; the answers to paid orders (most repeat checkouts) need no WAIT.
-      return durably(durable, run, (begin) => begin.kind === 'started');
+      // Without a key only a start wrote: the answers to paid orders need no WAIT. With one,
+      // every answer is replicated before it is given: it was bound, or is a replay of a
+      // binding that must not be answered before a replica has it.
+      const wrote = (begin: Begin): boolean => begin.kind === 'started' || opId !== undefined;
+      return durably(durable, run, wrote);
     },
 
     async findSaga(sagaId) {

@@ -53,6 +53,18 @@ const ALLOWED: Readonly<Record<SagaState, readonly SagaState[]>> = {
   ABORTED: [],
 };
 
+/** What a checkout's key is bound to: the saga it started or joined, or paid / not_found. */
+function answerOf(begin: Begin): string {
+  switch (begin.kind) {
+    case 'started':
+      return `saga ${begin.saga.sagaId}`;
+    case 'running':
+      return `saga ${begin.sagaId}`;
+    default:
+      return begin.kind;
+  }
+}
+
 function toOrder(row: OrderRow): Order {
   const { order_id, user_id, paid, items, total_cost } = row;
   return {
@@ -243,7 +255,23 @@ export function openSqliteOrderStore(
       replaceOrder.run(orderId, userId, items.map(encodeLine).join(''), totalCost);
     }
   });
-  const beginTx = db.transaction(beginCheckout);
+  /**
+   * beginCheckout with the client's key bound to its first answer (store.ts): a replay answers
+   * `running` with the first saga, whose record tells its outcome; 'saga ' + this very saga id
+   * is a resend of this call and runs as without a key.
+   */
+  function beginKeyed(orderId: string, saga: NewSaga, opId?: string, fingerprint = ''): Begin {
+    if (opId === undefined) return beginCheckout(orderId, saga);
+    const recalled = ops.recall(opId, 'checkout', fingerprint);
+    if (recalled === 'reused') return { kind: 'key_reused' };
+    if (recalled === 'paid' || recalled === 'not_found') return { kind: recalled };
+    const first = recalled?.slice('saga '.length);
+    if (first !== undefined && first !== saga.sagaId) return { kind: 'running', sagaId: first };
+    const begin = beginCheckout(orderId, saga);
+    if (recalled === undefined) ops.bind(opId, 'checkout', fingerprint, answerOf(begin));
+    return begin;
+  }
+  const beginTx = db.transaction(beginKeyed);
   const transitionTx = db.transaction(transition);
   const cancelTx = db.transaction(
     (sagaId: string, owner: string, leaseUntil: number, journal: string): Cancel => {
@@ -266,7 +294,8 @@ export function openSqliteOrderStore(
     addItem: (orderId, itemId, quantity, price, opId, fingerprint) =>
       group.run(() => addItemTx(orderId, itemId, quantity, price, opId, fingerprint)),
     putOrders: (orders) => group.run(() => putOrdersTx(orders)),
-    beginCheckout: (orderId, saga) => group.run(() => beginTx(orderId, saga)),
+    beginCheckout: (orderId, saga, opId, fingerprint) =>
+      group.run(() => beginTx(orderId, saga, opId, fingerprint)),
     findSaga: (sagaId) =>
       group.run(() => {
         const row = selectSaga.get(sagaId, Date.now());

@@ -96,7 +96,9 @@ export type Begin =
   /** A checkout of this order is running: join it. */
   | { kind: 'running'; sagaId: string }
   /** The order is frozen and this saga was created for it, RUNNING at epoch 1. */
-  | { kind: 'started'; saga: Saga };
+  | { kind: 'started'; saga: Saga }
+  /** The Idempotency-Key was first used with another request; nothing changed. */
+  | { kind: 'key_reused' };
 
 export interface NewOrder {
   orderId: string;
@@ -131,7 +133,16 @@ export interface OrderStore {
   ): Promise<Outcome>;
   /** Writes (or replaces) whole orders. */
   putOrders(orders: readonly NewOrder[]): Promise<void>;
-  beginCheckout(orderId: string, saga: NewSaga): Promise<Begin>;
+  /**
+   * Starts a checkout or says why not (paid, not_found, running: join it). `opId` (the
+   * client's Idempotency-Key) is bound to `fingerprint` (method + path, default '') and to
+   * what this first call answered, in the same atomic step: the saga it started or joined,
+   * or paid / not_found. The same request again replays that answer (`running` with the
+   * first saga, even once it finished and the order moved on), a resend of this very call
+   * (same saga id) answers as without a key, the key on another request answers key_reused.
+   * The binding lives as long as the other op records (recordTtlMs).
+   */
+  beginCheckout(orderId: string, saga: NewSaga, opId?: string, fingerprint?: string): Promise<Begin>;
   findSaga(sagaId: string): Promise<Saga | undefined>;
   /**
    * CAS of a saga's state at the given epoch. To COMMITTED also marks the order paid; to

@@ -13,7 +13,13 @@
     indexes the lease for the sweeper;
   - the saga's order key ('okey', what participants guard one effect per order by) is the
     order's 'inc': the first saga id since the order was last written whole (put_orders
-    replaces the hash, so an order id that batch_init reuses is a new order to participants).
+    replaces the hash, so an order id that batch_init reuses is a new order to participants);
+  - with an operation record KEYS[4] (the client's Idempotency-Key), the key is bound to its
+    first checkout in the same step: 'checkout <fingerprint> <outcome>', the outcome being
+    'saga <id>' (the saga it started or joined), 'paid' or 'not_found'. The same request
+    again replays that outcome ({'running', id} waits for that saga's end, whatever the order
+    did since) instead of starting another saga; a resend of this very call (same saga id)
+    answers as above; a record made by another request answers {'idempotency_key_reused'}.
 
   KEYS[1]  order hash {user, items, total, paid, saga, sagas, inc}
   KEYS[2]  saga hash of the new saga
@@ -25,20 +31,53 @@
   ARGV[5]  deadline, ms since epoch
   ARGV[6]  start time, ms since epoch, or '' for none
   ARGV[7]  first journal line (src/services/order/journal.ts), or '' for none
+  KEYS[4]  optional: operation record of the client's Idempotency-Key
+  ARGV[8]  record TTL in ms (with KEYS[4])
+  ARGV[9]  fingerprint of the request, method + path (with KEYS[4])
 
   Returns {'not_found'} | {'paid'} | {'running', saga id} | {'started', field, value, ...}
-  where the fields are those of the saga hash (HGETALL).
+  where the fields are those of the saga hash (HGETALL) | {'idempotency_key_reused'}.
 ]]
 -- The order keeps links to its last sagas for operators, bounded to this many bytes.
 local MAX_LINKS_BYTES = 640
+
+-- Binds the key to this request and what it answered (nothing to do without a key).
+local function bind(outcome)
+  if KEYS[4] then
+    redis.call('SET', KEYS[4], 'checkout ' .. ARGV[9] .. ' ' .. outcome, 'PX', ARGV[8])
+  end
+end
+
+if KEYS[4] then
+  local recorded = redis.call('GET', KEYS[4])
+  if recorded then
+    -- Other writes record '<status> <fingerprint>' or 'created <fingerprint> <id>': refused.
+    local bound = 'checkout ' .. ARGV[9] .. ' '
+    if string.sub(recorded, 1, #bound) ~= bound then
+      return { 'idempotency_key_reused' }
+    end
+    local outcome = string.sub(recorded, #bound + 1)
+    if outcome == 'paid' or outcome == 'not_found' then
+      return { outcome }
+    end
+    local first = string.sub(outcome, 6)
+    if first ~= ARGV[1] then
+      return { 'running', first }
+    end
+  end
+end
+
 local order = redis.call('HMGET', KEYS[1], 'user', 'paid', 'saga', 'items', 'total', 'sagas', 'inc')
 if not order[1] then
+  bind('not_found')
   return { 'not_found' }
 end
 if order[2] == '1' then
+  bind('paid')
   return { 'paid' }
 end
 if order[3] and order[3] ~= ARGV[1] then
+  bind('saga ' .. order[3])
   return { 'running', order[3] }
 end
 
@@ -66,6 +105,7 @@ else
   end
   redis.call('HSET', KEYS[1], 'saga', ARGV[1], 'sagas', links, 'inc', inc)
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+  bind('saga ' .. ARGV[1])
 end
 table.insert(saga, 1, 'started')
 return saga

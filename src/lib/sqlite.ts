@@ -268,7 +268,7 @@ export interface OpRecords {
    * checkout): the answer `bind` recorded for this key under the same `kind` and fingerprint,
    * 'reused' if another request (or kind of write) recorded the key, undefined if unseen.
    */
-  recall(opId: string, kind: string, fingerprint: string): string | 'reused' | undefined;
+  recall(opId: string, kind: string, fingerprint: string): { answer: string } | 'reused' | undefined;
   /** Call inside the store's transaction: records `answer` for the key, kind and fingerprint. */
   bind(opId: string, kind: string, fingerprint: string, answer: string): void;
 }
@@ -313,7 +313,7 @@ export function opRecords(db: Db, ttlMs: number): OpRecords {
       if (seen === undefined) return undefined;
       const prefix = `${fingerprint} `;
       return seen.status === kind && seen.payload.startsWith(prefix)
-        ? seen.payload.slice(prefix.length)
+        ? { answer: seen.payload.slice(prefix.length) }
         : 'reused';
     },
     bind(opId, kind, fingerprint, answer) {

@@ -264,8 +264,9 @@ export function openSqliteOrderStore(
     if (opId === undefined) return beginCheckout(orderId, saga);
     const recalled = ops.recall(opId, 'checkout', fingerprint);
     if (recalled === 'reused') return { kind: 'key_reused' };
-    if (recalled === 'paid' || recalled === 'not_found') return { kind: recalled };
-    const first = recalled?.slice('saga '.length);
+    const answer = recalled?.answer;
+    if (answer === 'paid' || answer === 'not_found') return { kind: answer };
+    const first = answer?.slice('saga '.length);
     if (first !== undefined && first !== saga.sagaId) return { kind: 'running', sagaId: first };
     const begin = beginCheckout(orderId, saga);
     if (recalled === undefined) ops.bind(opId, 'checkout', fingerprint, answerOf(begin));

@@ -73,48 +73,47 @@ export function createMetrics(): Metrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
+  // One line per metric: name, help, (buckets), label names; registered in this order.
+  const histogram = <L extends string>(name: string, help: string, buckets: number[], labelNames: L[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets, registers });
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    new Counter<L>({ name, help, labelNames, registers });
 
-  const httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP requests answered, by route pattern, method and status: latency in seconds.',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
+  const httpDuration = histogram(
+    'http_request_duration_seconds',
+    'HTTP requests answered, by route pattern, method and status: latency in seconds.',
+    LATENCY_BUCKETS,
+    ['method', 'route', 'status'],
+  );
   const httpChildren = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
 
-  const outcomes = new Counter({
-    name: 'saga_outcomes_total',
-    help: 'Sagas finished by this process, by outcome (committed, aborted) and reason.',
-    labelNames: ['outcome', 'reason'] as const,
-    registers,
-  });
-  const sagaDuration = new Histogram({
-    name: 'saga_duration_seconds',
-    help: 'From the start of a saga (or its takeover) to its final state here, by outcome.',
-    labelNames: ['outcome'] as const,
-    buckets: SAGA_BUCKETS,
-    registers,
-  });
-  const stepDuration = new Histogram({
-    name: 'saga_step_duration_seconds',
-    help: 'From the first send of a step (reserve, charge, release, refund) to its answer.',
-    labelNames: ['step', 'result'] as const,
-    buckets: SAGA_BUCKETS,
-    registers,
-  });
-  const takeovers = new Counter({
-    name: 'saga_takeovers_total',
-    help: 'Sagas this process took over: lease expired (noticed by a request or the sweeper) or an operator asked.',
-    labelNames: ['by'] as const,
-    registers,
-  });
-  const compensations = new Counter({
-    name: 'saga_compensations_total',
-    help: 'Sagas that entered compensation (release and refund), by abort reason.',
-    labelNames: ['reason'] as const,
-    registers,
-  });
+  const outcomes = counter(
+    'saga_outcomes_total',
+    'Sagas finished by this process, by outcome (committed, aborted) and reason.',
+    ['outcome', 'reason'],
+  );
+  const sagaDuration = histogram(
+    'saga_duration_seconds',
+    'From the start of a saga (or its takeover) to its final state here, by outcome.',
+    SAGA_BUCKETS,
+    ['outcome'],
+  );
+  const stepDuration = histogram(
+    'saga_step_duration_seconds',
+    'From the first send of a step (reserve, charge, release, refund) to its answer.',
+    SAGA_BUCKETS,
+    ['step', 'result'],
+  );
+  const takeovers = counter(
+    'saga_takeovers_total',
+    'Sagas this process took over: lease expired (noticed by a request or the sweeper) or an operator asked.',
+    ['by'],
+  );
+  const compensations = counter(
+    'saga_compensations_total',
+    'Sagas that entered compensation (release and refund), by abort reason.',
+    ['reason'],
+  );
   let inFlight: () => number = () => 0;
   new Gauge({
     name: 'sagas_in_flight',
@@ -138,34 +137,31 @@ export function createMetrics(): Metrics {
     },
   });
 
-  const confirm = new Histogram({
-    name: 'bus_publish_confirm_seconds',
-    help: 'From publishing a command message to the broker confirm, by participant queue.',
-    labelNames: ['participant'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const perMessage = new Histogram({
-    name: 'bus_commands_per_message',
-    help: 'Commands batched into one AMQP message, by participant queue.',
-    labelNames: ['participant'] as const,
-    buckets: BATCH_BUCKETS,
-    registers,
-  });
+  const confirm = histogram(
+    'bus_publish_confirm_seconds',
+    'From publishing a command message to the broker confirm, by participant queue.',
+    LATENCY_BUCKETS,
+    ['participant'],
+  );
+  const perMessage = histogram(
+    'bus_commands_per_message',
+    'Commands batched into one AMQP message, by participant queue.',
+    BATCH_BUCKETS,
+    ['participant'],
+  );
 
-  const scriptDuration = new Histogram({
-    name: 'redis_script_duration_seconds',
-    help: 'Lua script calls, by script: latency in seconds (without the WAIT barrier).',
-    labelNames: ['script'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const waitDuration = new Histogram({
-    name: 'redis_wait_duration_seconds',
-    help: 'WAIT barriers (one per batch of writes): latency in seconds.',
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
+  const scriptDuration = histogram(
+    'redis_script_duration_seconds',
+    'Lua script calls, by script: latency in seconds (without the WAIT barrier).',
+    LATENCY_BUCKETS,
+    ['script'],
+  );
+  const waitDuration = histogram(
+    'redis_wait_duration_seconds',
+    'WAIT barriers (one per batch of writes): latency in seconds.',
+    LATENCY_BUCKETS,
+    [],
+  );
 
   return {
     contentType: registry.contentType,

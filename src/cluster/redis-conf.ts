@@ -39,15 +39,21 @@ export interface RedisConfOptions {
   maxmemory: string;
 }
 
+/** How every node starts: loopback only; the supervisor owns the process and its PID. */
+function nodeLines(port: number, dir: string): string[] {
+  // Logs go to stdout, i.e. the log file.
+  return ['bind 127.0.0.1', `port ${port}`, 'daemonize no', 'logfile ""', `dir ${dir}`];
+}
+
+/** An ACL user that logs in with `password` and may do what `rules` allow. */
+function aclUser(name: string, password: string, rules: string): string {
+  return `user ${name} on >${password} ${rules}`;
+}
+
 export function redisConf(opts: RedisConfOptions): string {
   const { secrets, service } = opts;
   const lines = [
-    'bind 127.0.0.1',
-    `port ${opts.port}`,
-    // The supervisor owns the process and its PID; logs go to stdout, i.e. the log file.
-    'daemonize no',
-    'logfile ""',
-    `dir ${opts.dir}`,
+    ...nodeLines(opts.port, opts.dir),
     'appendonly yes',
     'appendfsync everysec',
     'save ""',
@@ -64,10 +70,10 @@ export function redisConf(opts: RedisConfOptions): string {
     'maxmemory-policy noeviction',
     // Nobody without a password: the default user is off on every node.
     'user default off',
-    `user admin on >${secrets.admin} ~* &* +@all`,
-    `user ${service} on >${secrets.redis[service]} resetkeys ~${service}:* resetchannels ${SERVICE_ACL}`,
-    `user replica on >${secrets.redis.replica} ${REPLICA_ACL}`,
-    `user sentinel on >${secrets.redis.sentinel} ${SENTINEL_ON_REDIS_ACL}`,
+    aclUser('admin', secrets.admin, '~* &* +@all'),
+    aclUser(service, secrets.redis[service], `resetkeys ~${service}:* resetchannels ${SERVICE_ACL}`),
+    aclUser('replica', secrets.redis.replica, REPLICA_ACL),
+    aclUser('sentinel', secrets.redis.sentinel, SENTINEL_ON_REDIS_ACL),
     // Every node may become a replica: all know how to log in to a master.
     'masteruser replica',
     `masterauth ${secrets.redis.replica}`,
@@ -103,15 +109,11 @@ export function sentinelConf(opts: {
 }): string {
   const { secrets } = opts;
   const lines = [
-    'bind 127.0.0.1',
-    `port ${opts.port}`,
-    'daemonize no',
-    'logfile ""',
-    `dir ${opts.dir}`,
+    ...nodeLines(opts.port, opts.dir),
     'user default off',
-    `user admin on >${secrets.admin} allcommands allchannels`,
-    `user peer on >${secrets.sentinel.peer} ${SENTINEL_PEER_ACL}`,
-    `user client on >${secrets.sentinel.client} ${SENTINEL_CLIENT_ACL}`,
+    aclUser('admin', secrets.admin, 'allcommands allchannels'),
+    aclUser('peer', secrets.sentinel.peer, SENTINEL_PEER_ACL),
+    aclUser('client', secrets.sentinel.client, SENTINEL_CLIENT_ACL),
     'sentinel sentinel-user peer',
     `sentinel sentinel-pass ${secrets.sentinel.peer}`,
   ];

@@ -7,11 +7,8 @@ import type { Config } from './lib/config.js';
 import { addHealthRoutes, buildHttp, type App } from './lib/http.js';
 import type { Log } from './lib/log.js';
 import { createMetrics } from './lib/metrics.js';
-import { adminRoutes } from './services/order/admin.js';
-import { priceLookup } from './services/order/price.js';
-import { startSweeper } from './services/order/recovery.js';
-import { orderRoutes } from './services/order/routes.js';
-import { createCheckout, type Checkout } from './services/order/saga.js';
+import { addOrderService } from './services/order/orchestrator.js';
+import type { Checkout } from './services/order/saga.js';
 import type { OrderStore } from './services/order/store.js';
 import { paymentCommands } from './services/payment/commands.js';
 import { paymentRoutes } from './services/payment/routes.js';
@@ -42,40 +39,19 @@ export async function buildAllServices(
   await bus.serve('stock', stockCommands(stores.stock));
   await bus.serve('payment', paymentCommands(stores.payment));
   const metrics = createMetrics();
-  const checkout = createCheckout({
-    store: stores.order,
-    bus,
-    owner: config.instanceId,
-    timing: config.saga,
-    log,
-    metrics,
-  });
-  const stopSweeper = startSweeper(checkout, config.saga.sweepMs, log);
-
   const app = await buildHttp(log, metrics);
   addHealthRoutes(app, () => Promise.resolve(true));
   stockRoutes(app, stores.stock);
   paymentRoutes(app, stores.payment);
-  orderRoutes(app, { store: stores.order, checkout, price: priceLookup(bus, config.saga) });
-  if (config.adminToken !== undefined) {
-    const deps = {
-      token: config.adminToken,
-      store: stores.order,
-      checkout,
-      bus,
-      lookupMs: config.saga.attemptMs,
-    };
-    adminRoutes(app, deps);
-  }
+  const order = addOrderService(app, { store: stores.order, bus, config, log, metrics });
   await app.ready();
 
   return {
     app,
-    checkout,
+    checkout: order.checkout,
     async close() {
       await app.close();
-      stopSweeper();
-      await checkout.close();
+      await order.close();
       await bus.close();
       await Promise.all([stores.order.close(), stores.stock.close(), stores.payment.close()]);
     },

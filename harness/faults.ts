@@ -22,9 +22,11 @@ export function killFault(cluster: Cluster, target: string): Fault {
       if (/^order-\d+$/.test(target)) {
         // Killed while it owns a running saga, so there is one to recover; the CLI's own
         // start-up would let that saga finish first, so the group is signalled here, as the
-        // CLI does.
-        await untilOwning(cluster, target);
-        signalGroup(cluster.component(target).pid, 'SIGKILL');
+        // CLI does. Frozen first, then checked again: the probe's answer is a few ms old, and
+        // on a quiet machine the saga it saw could finish before the SIGKILL landed.
+        const { pid } = cluster.component(target);
+        await freezeOwning(cluster, target, pid);
+        signalGroup(pid, 'SIGKILL');
       } else {
         await cluster.cli(['kill', target]);
       }
@@ -39,6 +41,23 @@ async function untilOwning(cluster: Cluster, instance: string): Promise<void> {
 }
 
 /**
+ * SIGSTOPs `pid` (the order replica `instance`) at a moment it owns a running saga (up to 5 s).
+ * The probe's answer is a few ms old when the signal lands, and on a quiet machine a saga
+ * finishes in less: so it checks again once frozen (a frozen owner's saga cannot finish by
+ * itself), and thaws and tries again while the replica owns nothing.
+ */
+async function freezeOwning(cluster: Cluster, instance: string, pid: number): Promise<void> {
+  if (pid <= 0) throw new Error(`${instance} is not running`);
+  const giveUpAt = Date.now() + 5000;
+  for (;;) {
+    await untilOwning(cluster, instance);
+    process.kill(pid, 'SIGSTOP');
+    if (Date.now() >= giveUpAt || (await cluster.ownsRunningSaga(instance).catch(() => false))) return;
+    process.kill(pid, 'SIGCONT');
+  }
+}
+
+/**
  * Freezes a process longer than a saga lease: its sagas are taken over by the other replica,
  * and when it runs again every write it still attempts must be fenced off by the epoch. The
  * freeze waits (up to 5 s) until the target owns a running saga, so there is one to fence.
@@ -48,17 +67,7 @@ export function pauseFault(cluster: Cluster, target: string, pauseMs: number): F
     name: `SIGSTOP ${target} ${(pauseMs / 1000).toFixed(0)} s`,
     async inject() {
       const { pid } = cluster.component(target);
-      if (pid <= 0) throw new Error(`${target} is not running`);
-      // The probe's answer is a few ms old when the signal lands, and on a quiet machine a saga
-      // finishes in less: check again once frozen (a frozen owner's saga cannot finish by
-      // itself), and thaw and try again while the replica owns nothing.
-      const giveUpAt = Date.now() + 5000;
-      for (;;) {
-        await untilOwning(cluster, target);
-        process.kill(pid, 'SIGSTOP');
-        if (Date.now() >= giveUpAt || (await cluster.ownsRunningSaga(target).catch(() => false))) break;
-        process.kill(pid, 'SIGCONT');
-      }
+      await freezeOwning(cluster, target, pid);
       try {
         await sleep(pauseMs);
       } finally {

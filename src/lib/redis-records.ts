@@ -98,6 +98,22 @@ export interface SagaRecordKeys {
 /** What the participants (stock, payment) do alike with their saga records. */
 export function sagaRecords(redis: Redis, keys: SagaRecordKeys, { recordTtlMs, durable }: Options) {
   return {
+    /**
+     * Runs an act script (reserve, charge) of saga `sagaId` for order `orderId`: KEYS its record,
+     * the order's effect index, `moreKeys`; ARGV TTL, saga id, order id, `moreArgs`.
+     */
+    async act(
+      script: Script,
+      sagaId: string,
+      orderId: string,
+      moreKeys: readonly string[],
+      moreArgs: readonly string[],
+    ): Promise<Outcome> {
+      const stepKeys = [keys.saga(sagaId), keys.effect(orderId), ...moreKeys];
+      const args = [String(recordTtlMs), sagaId, orderId, ...moreArgs];
+      return outcomeOf(statusOf(await durably(durable, () => script(stepKeys, args))));
+    },
+
     /** Runs a compensation script (release, refund); `takenPrefix` is the key of what it gives back, id ''. */
     async compensate(script: Script, sagaId: string, takenPrefix: string): Promise<void> {
       const args = [String(recordTtlMs), sagaId, takenPrefix, keys.effect('')];

@@ -8,7 +8,7 @@
  * ambiguous errors, and `durably` runs a write again when the connection broke before its
  * WAIT: so every write is safe to run twice. createOrder is set-if-absent (once per client op id with one), beginCheckout
  * recognises its own saga id, transition/renewLease/takeOver are CAS that recognise their own
- * resend, and addItem records its outcome under a random call id (once per call).
+ * resend, and addItem records its outcome under the client's op id or a random call id (src/lib/redis-records.ts).
  *
  * Order hash: user, items (encoded, src/lib/items.ts), total, paid ('1' once paid), saga (the
  * saga freezing it), sagas (its last saga ids, for operators). Absent items/total/paid read as

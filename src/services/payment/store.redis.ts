@@ -8,12 +8,11 @@
  * ambiguous errors, and `durably` runs a write again when the connection broke before its
  * WAIT: so every write is safe to run twice. charge/refund are idempotent per saga, createUser
  * is set-if-absent (once per client op id with one), and addFunds/pay record their outcome under the client's op id, or else
- * under a random call id made here (once per call, shared by its re-runs).
+ * under a random call id (once per call, shared by its re-runs: src/lib/redis-records.ts).
  */
-import { outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
 import { opRecords, sagaRecords } from '../../lib/redis-records.js';
-import { BATCH_CHUNK, defineScripts, statusOf } from '../../lib/redis-scripts.js';
+import { BATCH_CHUNK, defineScripts } from '../../lib/redis-scripts.js';
 import { paymentKeys } from './keys.js';
 import type { PaymentStore } from './store.js';
 
@@ -21,7 +20,7 @@ const SCRIPTS = ['create_user', 'add_funds', 'pay', 'charge', 'refund'] as const
 
 /** The store owns `redis` from now on: `close()` closes it. */
 export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions): PaymentStore {
-  const { recordTtlMs, durable } = options;
+  const { durable } = options;
   const keys = paymentKeys(options.prefix);
   const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'payment', SCRIPTS, options.metrics);
 
@@ -54,14 +53,14 @@ export function createRedisPaymentStore(redis: Redis, options: RedisStoreOptions
       await durably(durable, () => Promise.all(chunks.map((pairs) => redis.mset(pairs))));
     },
 
-    async charge(sagaId, orderId, userId, amount) {
-      const run = () =>
-        lua.charge(
-          [keys.saga(sagaId), keys.effect(orderId), keys.user(userId)],
-          [String(recordTtlMs), sagaId, orderId, userId, String(amount), keys.user(''), keys.saga('')],
-        );
-      return outcomeOf(statusOf(await durably(durable, run)));
-    },
+    charge: (sagaId, orderId, userId, amount) =>
+      sagas.act(
+        lua.charge,
+        sagaId,
+        orderId,
+        [keys.user(userId)],
+        [userId, String(amount), keys.user(''), keys.saga('')],
+      ),
 
     refund: (sagaId) => sagas.compensate(lua.refund, sagaId, keys.user('')),
     sagaRecord: (sagaId) => sagas.status(sagaId),

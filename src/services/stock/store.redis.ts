@@ -8,13 +8,12 @@
  * ambiguous errors, and `durably` runs a write again when the connection broke before its
  * WAIT: so every script is safe to run twice. reserve/release are idempotent per saga,
  * createItem is set-if-absent (once per client op id with one), and add/subtract record their outcome under the client's op id,
- * or else under a random call id made here (once per call, shared by its re-runs).
+ * or else under a random call id (once per call, shared by its re-runs: src/lib/redis-records.ts).
  */
 import { aggregate, encodeItems } from '../../lib/items.js';
-import { outcomeOf } from '../../lib/outcome.js';
 import { closeRedis, durably, type Redis, type RedisStoreOptions } from '../../lib/redis.js';
 import { opRecords, sagaRecords } from '../../lib/redis-records.js';
-import { BATCH_CHUNK, defineScripts, statusOf } from '../../lib/redis-scripts.js';
+import { BATCH_CHUNK, defineScripts } from '../../lib/redis-scripts.js';
 import { stockKeys } from './keys.js';
 import type { Item, StockStore } from './store.js';
 
@@ -22,7 +21,7 @@ const SCRIPTS = ['create_item', 'add', 'subtract', 'batch_init', 'reserve', 'rel
 
 /** The store owns `redis` from now on: `close()` closes it. */
 export function createRedisStockStore(redis: Redis, options: RedisStoreOptions): StockStore {
-  const { recordTtlMs, durable } = options;
+  const { durable } = options;
   const keys = stockKeys(options.prefix);
   const lua = defineScripts(redis, new URL('./lua/', import.meta.url), 'stock', SCRIPTS, options.metrics);
 
@@ -60,17 +59,15 @@ export function createRedisStockStore(redis: Redis, options: RedisStoreOptions):
       // Lines name distinct items by contract; summing them anyway means a caller's slip
       // cannot take more than the stock (each line checked alone), and the record is exact.
       const lines = aggregate(requested);
-      const stepKeys = [keys.saga(sagaId), keys.effect(orderId), ...lines.map(([id]) => keys.item(id))];
-      const args = [
-        String(recordTtlMs),
+      const quantities = lines.map(([, quantity]) => String(quantity));
+      const args = [encodeItems(lines), keys.item(''), keys.saga(''), ...quantities];
+      return sagas.act(
+        lua.reserve,
         sagaId,
         orderId,
-        encodeItems(lines),
-        keys.item(''),
-        keys.saga(''),
-        ...lines.map(([, quantity]) => String(quantity)),
-      ];
-      return outcomeOf(statusOf(await durably(durable, () => lua.reserve(stepKeys, args))));
+        lines.map(([id]) => keys.item(id)),
+        args,
+      );
     },
 
     release: (sagaId) => sagas.compensate(lua.release, sagaId, keys.item('')),

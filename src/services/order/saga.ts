@@ -8,7 +8,6 @@
  * ABORTED. Every transition is a CAS at the owner's epoch, so an owner that lost its lease
  * cannot write. A saga whose owner died is finished by recovery (recovery.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bus, Commands, Participant, Reply } from '../../bus/bus.js';
 import type { SagaTiming } from '../../lib/config.js';
 import { aggregate } from '../../lib/items.js';
@@ -17,6 +16,7 @@ import type { Metrics } from '../../lib/metrics.js';
 import { OK, refused, type Outcome, type Reason } from '../../lib/outcome.js';
 import { backoff } from '../../lib/retry.js';
 import { tracer } from '../../lib/tracing.js';
+import { createDrives } from './drives.js';
 import { ownerLine, transitionLine, type StepRecord } from './journal.js';
 import { keepLease, type Lease } from './lease.js';
 import { createOperator, type Operator } from './operator.js';
@@ -111,21 +111,20 @@ const STUCK_SCAN_LIMIT = 1000;
 
 export function createCheckout(deps: CheckoutDeps): Checkout {
   const { store, bus, owner, timing, log, metrics } = deps;
-  /** The drive of each saga this replica owns, at the epoch it owns it, and its steps so far. */
-  const driving = new Map<string, { epoch: number; outcome: Promise<Outcome>; steps: StepRecord[] }>();
+  const running = createDrives();
   let closed = false;
   const retryStoreStep = storeStepRetrier(log, timing.retryMaxMs);
   const sendStep = stepSender(sendUntilAnswered(bus, timing.attemptMs, log), metrics);
   const drives = {
-    outcomeOf: (sagaId: string) => driving.get(sagaId)?.outcome,
+    outcomeOf: running.outcomeOf,
     drive,
     checkout,
     closed: () => closed,
   };
   const recovery = createRecovery({ store, owner, timing, log, retryStoreStep, metrics, drives });
-  const liveSteps = (sagaId: string): StepRecord[] | undefined => driving.get(sagaId)?.steps;
+  const liveSteps = running.stepsOf;
   const operator = createOperator({ store, owner, timing, log, metrics, drives, liveSteps });
-  deps.metrics?.saga.readInFlight(() => driving.size);
+  deps.metrics?.saga.readInFlight(running.count);
   deps.metrics?.saga.readStuck(() => store.countStuck(Date.now(), STUCK_SCAN_LIMIT));
 
   async function checkout(orderId: string, opId?: string, fingerprint?: string): Promise<Outcome> {
@@ -159,34 +158,26 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     }
   }
 
-  /**
-   * Drives a saga this replica owns; concurrent callers share the one drive. A drive at an
-   * older epoch (this replica was fenced off, e.g. while paused, and then took the saga over
-   * again) is stale: the new epoch gets a drive of its own.
-   */
+  /** Drives a saga this replica owns, or joins its drive (drives.ts). */
   function drive(saga: Saga): Promise<Outcome> {
-    const existing = driving.get(saga.sagaId);
-    if (existing && existing.epoch >= saga.epoch) return existing.outcome;
-    const steps: StepRecord[] = [];
-    const outcome = tracer().inSpan(
-      'saga',
-      { 'checkout.service': 'order', saga_id: saga.sagaId, order_id: saga.orderId, 'saga.epoch': saga.epoch },
-      () => runSaga(saga, steps),
-      { end: (result) => ({ 'checkout.outcome': result.ok ? 'committed' : result.reason }) },
+    return running.start(saga, (steps) =>
+      tracer().inSpan(
+        'saga',
+        {
+          'checkout.service': 'order',
+          saga_id: saga.sagaId,
+          order_id: saga.orderId,
+          'saga.epoch': saga.epoch,
+        },
+        () => runSaga(saga, steps),
+        { end: (result) => ({ 'checkout.outcome': result.ok ? 'committed' : result.reason }) },
+      ),
     );
-    const entry = { epoch: saga.epoch, outcome, steps };
-    entry.outcome = entry.outcome.finally(() => forgetDrive(saga.sagaId, entry.epoch));
-    driving.set(saga.sagaId, entry);
-    return entry.outcome;
-  }
-
-  function forgetDrive(sagaId: string, epoch: number): void {
-    if (driving.get(sagaId)?.epoch === epoch) driving.delete(sagaId);
   }
 
   /** This replica no longer owns the saga (fenced, or closing): wait for whoever does. */
   function handOff(saga: Saga): Promise<Outcome> {
-    forgetDrive(saga.sagaId, saga.epoch);
+    running.forget(saga.sagaId, saga.epoch);
     return recovery.awaitOutcome(saga.sagaId, saga.orderId);
   }
 
@@ -288,8 +279,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   }
 
   async function close(drainMs = 5000): Promise<void> {
-    const inFlight = [...driving.values()].map((entry) => entry.outcome);
-    await Promise.race([Promise.allSettled(inFlight), sleep(drainMs)]);
+    await running.drain(drainMs);
     closed = true;
   }
 

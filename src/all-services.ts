@@ -3,6 +3,7 @@
  * `npm start` (SQLite + in-process bus) and of the tests that run the whole system in-process.
  */
 import type { Bus } from './bus/bus.js';
+import type { Gathering } from './bus/gather.js';
 import type { Config } from './lib/config.js';
 import { addHealthRoutes, buildHttp, type App } from './lib/http.js';
 import type { Log } from './lib/log.js';
@@ -32,7 +33,7 @@ export interface AllServices {
 
 export async function buildAllServices(
   stores: Stores,
-  bus: Bus,
+  bus: Bus & Gathering,
   config: Config,
   log: Log,
 ): Promise<AllServices> {

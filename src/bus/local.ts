@@ -1,9 +1,11 @@
 /**
  * The in-process bus of `npm start` and of the saga tests. Commands queued in the same
  * event-loop turn reach the participant as one batch, like the RabbitMQ bus's natural
- * batching. Tests pass `faults` to drop, duplicate, delay and so reorder deliveries.
+ * batching. Tests pass `faults` to drop, duplicate, delay and so reorder deliveries. Gathers
+ * (gather.ts) reach every answerer in this process; faults do not apply to them.
  */
 import { tracer } from '../lib/tracing.js';
+import { createLocalGathering, type Gathering } from './gather.js';
 import {
   envelopeOf,
   traceparentsOf,
@@ -32,8 +34,11 @@ type Handlers = { [P in Participant]?: Handler<Commands[P]> };
 const NO_FAULTS: DeliveryFaults = { command: () => [0], reply: () => [0] };
 const REDELIVER_AFTER_ERROR_MS = 20;
 
-export function createLocalBus(options: { commandTtlMs: number; faults?: DeliveryFaults }): Bus {
+export type LocalBus = Bus & Gathering;
+
+export function createLocalBus(options: { commandTtlMs: number; faults?: DeliveryFaults }): LocalBus {
   const faults = options.faults ?? NO_FAULTS;
+  const gathering = createLocalGathering();
   const queues: Queues = { stock: [], payment: [] };
   const handlers: Handlers = {};
   const flushing = new Set<Participant>();
@@ -121,8 +126,12 @@ export function createLocalBus(options: { commandTtlMs: number; faults?: Deliver
       return Promise.resolve();
     },
 
+    gather: gathering.gather,
+    answer: gathering.answer,
+
     close(): Promise<void> {
       closed = true;
+      gathering.close();
       timers.forEach(clearTimeout);
       timers.clear();
       return Promise.resolve();

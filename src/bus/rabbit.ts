@@ -12,7 +12,8 @@
  * explicit here; rabbitmq-client, which recovers channels by itself, is not installed.
  *
  * Split by concept: rabbit-topology (queues), rabbit-codec (wire format and validation),
- * rabbit-publisher (batching, confirms, replies), rabbit-consumer (ack/nack/reject).
+ * rabbit-publisher (batching, confirms, replies), rabbit-consumer (ack/nack/reject),
+ * rabbit-gather (operators' scatter-gather between replicas, gather.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { connect, type ChannelModel } from 'amqplib';
@@ -20,8 +21,10 @@ import { DEFAULT_QUEUE_TYPE, type QueueType } from '../lib/config.js';
 import type { Log } from '../lib/log.js';
 import type { BusMetrics } from '../lib/metrics.js';
 import type { Bus, Commands, Handler, Participant } from './bus.js';
+import type { Gathering } from './gather.js';
 import { createConsumer, type Consumer, type ConsumerStats } from './rabbit-consumer.js';
 import { createPublisher, type PublisherStats } from './rabbit-publisher.js';
+import { createRabbitGathering } from './rabbit-gather.js';
 import { commandQueue, declareTopology } from './rabbit-topology.js';
 
 export interface RabbitBusOptions {
@@ -50,7 +53,7 @@ export interface RabbitBusOptions {
 
 export type RabbitBusStats = PublisherStats & ConsumerStats & { reconnects: number };
 
-export interface RabbitBus extends Bus {
+export interface RabbitBus extends Bus, Gathering {
   /** Whether a connection is up with its topology, publisher and consumers set up (for /ready). */
   connected(): boolean;
   /** Counters for metrics and tests (e.g. commands per message shows the batching). */
@@ -81,6 +84,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
     log,
     metrics: options.metrics,
   });
+  const gathering = createRabbitGathering({ queuePrefix, busId, log });
   const consumers = new Map<Participant, Consumer>();
   let model: ChannelModel | undefined;
   let connects = 0;
@@ -100,6 +104,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
       channel.on('close', reconnect(fresh));
       await declareTopology(channel, queuePrefix, deliveryLimit, queueType);
       await publisher.attach(channel);
+      await gathering.attach(fresh);
       model = fresh;
       await Promise.all([...consumers.values()].map((consumer) => consumer.attach(fresh, reconnect(fresh))));
     } catch (err) {
@@ -169,9 +174,13 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
       closing = true;
       await Promise.all([...consumers.values()].map((consumer) => consumer.close()));
       publisher.close();
+      gathering.close();
       model = undefined;
       await connection.close();
     },
+
+    gather: gathering.gather,
+    answer: gathering.answer,
 
     connected: () => model !== undefined,
 

@@ -73,6 +73,8 @@ describe('console in headless Chromium', () => {
     // The token left the address bar at once.
     expect(page.url()).toBe(`${url}/console`);
     await page.getByText('token accepted').waitFor();
+    // The live figures say whose counters they sum: here the one in-process replica.
+    await page.getByText('summed over 1 order replica (order-1)').waitFor();
     await someLoad(300);
     // A string, evaluated in the page (this file is not compiled with the DOM library).
     await page.waitForFunction("Number(document.getElementById('cps').textContent) > 0", undefined, {

@@ -68,6 +68,7 @@ describe('admin API: access', () => {
     ]) {
       for (const [method, url] of [
         ['GET', '/admin/sagas'],
+        ['GET', '/admin/metrics'],
         ['GET', `/admin/sagas/${orderId}`],
         ['POST', `/admin/sagas/${orderId}/retry`],
         ['POST', `/admin/sagas/${orderId}/cancel`],

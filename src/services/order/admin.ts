@@ -6,14 +6,18 @@
  * port directly, on the private network.
  *
  * Reads never write; retry and cancel go through the saga's own fenced steps (operator.ts),
- * so nothing here can create money or stock.
+ * so nothing here can create money or stock. GET /admin/metrics gathers the console's live
+ * figures from every order replica over the bus (replica-metrics.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Bus } from '../../bus/bus.js';
+import type { Gathering } from '../../bus/gather.js';
 import { ID, type App } from '../../lib/http.js';
+import type { Metrics } from '../../lib/metrics.js';
 import { recordLookup, sagaSummary, sagaView } from './inspect.js';
 import type { OperatorResult } from './operator.js';
+import { answerMetrics, gatherMetrics } from './replica-metrics.js';
 import type { Checkout } from './saga.js';
 import type { OrderStore, Saga, SagaState } from './store.js';
 
@@ -21,9 +25,14 @@ export interface AdminDeps {
   token: string;
   store: OrderStore;
   checkout: Checkout;
-  bus: Bus;
+  bus: Bus & Gathering;
   /** How long to wait for stock's and payment's answer about a saga's records. */
   lookupMs: number;
+  /** This replica's id and metrics, as it answers the other replicas' GET /admin/metrics. */
+  instance: string;
+  metrics: Metrics;
+  /** How long GET /admin/metrics waits for the replicas' answers. Default GATHER_MS. */
+  gatherMs?: number;
 }
 
 const STATES: readonly SagaState[] = ['RUNNING', 'ABORTING', 'COMMITTED', 'ABORTED'];
@@ -33,6 +42,12 @@ const MAX_LIMIT = 1000;
  * far shorter (tests use 20 ms), and a busy participant would then read as "unavailable".
  */
 const MIN_LOOKUP_MS = 1000;
+/**
+ * The window of a metrics gather: the broker cannot say how many replicas a question reached,
+ * so the asker waits it out; short against the console's 2 s refresh, long against a bus
+ * round trip (a few ms).
+ */
+const GATHER_MS = 300;
 
 const CONSOLE_HTML = new URL('./console.html', import.meta.url);
 
@@ -73,6 +88,10 @@ export function adminRoutes(app: App, deps: AdminDeps): void {
   const expected = digest(deps.token);
   const lookup = recordLookup(bus, Math.max(deps.lookupMs, MIN_LOOKUP_MS));
   const consoleHtml = readFileSync(CONSOLE_HTML, 'utf8');
+  const gatherMs = deps.gatherMs ?? GATHER_MS;
+  answerMetrics(bus, deps.instance, deps.metrics).catch((err: unknown) =>
+    app.log.warn({ err }, 'not answering metrics gathers; the console misses this replica'),
+  );
 
   // The page holds no data and no secret: everything it shows comes through /admin/ with the
   // token the operator types in (kept in the tab's sessionStorage).
@@ -108,6 +127,12 @@ export function adminRoutes(app: App, deps: AdminDeps): void {
           return { sagas: page.sagas.map((saga) => sagaSummary(saga, now)), cursor: page.cursor ?? null };
         },
       );
+
+      // Every replica's own figures; the console sums them (replica-metrics.ts says why there).
+      admin.get('/metrics', async () => ({
+        window_ms: gatherMs,
+        replicas: await gatherMetrics(bus, gatherMs),
+      }));
 
       admin.get<{ Params: { order_id: string } }>(
         '/sagas/:order_id',

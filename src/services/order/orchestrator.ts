@@ -4,6 +4,7 @@
  * with an admin token, admin) routes on the app.
  */
 import type { Bus } from '../../bus/bus.js';
+import type { Gathering } from '../../bus/gather.js';
 import type { Config } from '../../lib/config.js';
 import type { App } from '../../lib/http.js';
 import type { Log } from '../../lib/log.js';
@@ -23,7 +24,7 @@ export interface OrderService {
 
 export function addOrderService(
   app: App,
-  deps: { store: OrderStore; bus: Bus; config: Config; log: Log; metrics: Metrics },
+  deps: { store: OrderStore; bus: Bus & Gathering; config: Config; log: Log; metrics: Metrics },
 ): OrderService {
   const { store, bus, config, log, metrics } = deps;
   const checkout = createCheckout({
@@ -37,7 +38,15 @@ export function addOrderService(
   const stopSweeper = startSweeper(checkout, config.saga.sweepMs, log);
   orderRoutes(app, { store, checkout, price: priceLookup(bus, config.saga) });
   if (config.adminToken !== undefined) {
-    adminRoutes(app, { token: config.adminToken, store, checkout, bus, lookupMs: config.saga.attemptMs });
+    adminRoutes(app, {
+      token: config.adminToken,
+      store,
+      checkout,
+      bus,
+      lookupMs: config.saga.attemptMs,
+      instance: config.instanceId,
+      metrics,
+    });
   }
   return {
     checkout,

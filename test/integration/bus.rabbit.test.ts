@@ -9,6 +9,7 @@ import { connect, type Channel, type ChannelModel, type GetMessage } from 'amqpl
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Handler, PaymentCommand, Reply, StockCommand } from '../../src/bus/bus.js';
 import { createRabbitBus, type RabbitBus, type RabbitBusOptions } from '../../src/bus/rabbit.js';
+import { gatherExchange } from '../../src/bus/rabbit-gather.js';
 import { commandQueue, deadLetterQueue, PARTICIPANTS } from '../../src/bus/rabbit-topology.js';
 import { DEFAULT_QUEUE_TYPE, type QueueType } from '../../src/lib/config.js';
 import { silentLog } from '../../src/lib/log.js';
@@ -106,6 +107,7 @@ afterAll(async () => {
       await channel.deleteQueue(commandQueue(prefix, participant, type));
     await channel.deleteQueue(deadLetterQueue(prefix));
     await channel.deleteExchange(deadLetterQueue(prefix));
+    await channel.deleteExchange(gatherExchange(prefix));
   }
   await admin.close();
 });
@@ -421,5 +423,36 @@ describe('RabbitMQ bus: connection loss', () => {
     await sleep(300);
     await proxy.start();
     expect(await reply).toEqual(OK);
+  });
+});
+
+describe('RabbitMQ bus: gathering from every replica', () => {
+  const byInstance = (answers: unknown[]) =>
+    answers.map((a) => (a as { instance: string }).instance).sort((x, y) => x.localeCompare(y));
+
+  it('gets one answer from each process answering the topic, none from the others', async () => {
+    const [a, b, asker] = [await newBus(), await newBus(), await newBus()];
+    await a.answer('order.metrics', () => Promise.resolve({ instance: 'a' }));
+    await b.answer('order.metrics', () => Promise.resolve({ instance: 'b' }));
+    await asker.answer('other.topic', () => Promise.resolve({ instance: 'not-asked' }));
+    const answers = await asker.gather('order.metrics', 1000);
+    console.log('gathered over RabbitMQ:', answers);
+    expect(byInstance(answers)).toEqual(['a', 'b']);
+    // The asker's own answer comes through the broker like the others'.
+    expect(byInstance(await a.gather('order.metrics', 1000))).toEqual(['a', 'b']);
+  });
+
+  it('answers again after its connection is lost and comes back', async () => {
+    const proxy = await createProxy();
+    const answering = await newBus({ url: proxy.url });
+    await answering.answer('order.metrics', () => Promise.resolve({ instance: 'comes-back' }));
+    const asker = await newBus();
+    expect(byInstance(await asker.gather('order.metrics', 1000))).toEqual(['comes-back']);
+    proxy.drop();
+    await until(
+      () => (answering.stats().reconnects >= 1 && answering.connected() ? true : undefined),
+      'reconnect',
+    );
+    expect(byInstance(await asker.gather('order.metrics', 1000))).toEqual(['comes-back']);
   });
 });

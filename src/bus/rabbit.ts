@@ -99,12 +99,14 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
 
   async function setup(fresh: ChannelModel): Promise<void> {
     try {
+      // Before the publisher: requests are answered once it is attached, but the connection
+      // counts as made (`connect`, reconnects) only when setup ends; keep that gap as it was.
+      await gathering.attach(fresh);
       const channel = await fresh.createConfirmChannel();
       channel.on('error', (err: unknown) => log.warn({ err }, 'publishing channel error'));
       channel.on('close', reconnect(fresh));
       await declareTopology(channel, queuePrefix, deliveryLimit, queueType);
       await publisher.attach(channel);
-      await gathering.attach(fresh);
       model = fresh;
       await Promise.all([...consumers.values()].map((consumer) => consumer.attach(fresh, reconnect(fresh))));
     } catch (err) {

@@ -204,7 +204,7 @@ describe('Helm chart', () => {
   });
 });
 
-describe('Helm chart: credentials and network', () => {
+describe('Helm chart: credentials', () => {
   const envVars = (doc: Manifest): EnvVar[] => containers(doc)[0]?.env ?? [];
   const secretData = (docs: Manifest[], name: string): Record<string, string> =>
     at(find(docs, 'Secret', name), 'stringData') as Record<string, string>;
@@ -301,41 +301,6 @@ describe('Helm chart: credentials and network', () => {
       ).find((e) => e.name === 'REDIS_MAXMEMORY')?.value,
     ).toBe('1gb');
     expect(() => render('--set', 'redis.maxmemory=lots')).toThrow(/maxmemory/);
-  });
-
-  it('lets only the right pods reach each Redis group, the Sentinels and the broker', () => {
-    const docs = parseManifests(render());
-    const componentsOf = (policy: Manifest, rule = 0): string[] =>
-      (
-        at(policy, 'spec', 'ingress', rule, 'from') as {
-          podSelector: { matchLabels: Record<string, string> };
-        }[]
-      ).map((f) => f.podSelector.matchLabels['app.kubernetes.io/component'] ?? '?');
-    const selects = (policy: Manifest): string =>
-      String(at(policy, 'spec', 'podSelector', 'matchLabels', 'app.kubernetes.io/component'));
-    for (const service of SERVICES) {
-      const policy = find(docs, 'NetworkPolicy', `checkout-saga-${service}-redis`);
-      expect(selects(policy)).toBe(`${service}-redis`);
-      expect(componentsOf(policy)).toEqual([service, `${service}-redis`, 'sentinel']);
-      expect(at(policy, 'spec', 'policyTypes')).toEqual(['Ingress']);
-    }
-    expect(componentsOf(find(docs, 'NetworkPolicy', 'checkout-saga-sentinel')).sort()).toEqual(
-      [...SERVICES, ...SERVICES.map((s) => `${s}-redis`), 'sentinel'].sort(),
-    );
-    const broker = find(docs, 'NetworkPolicy', 'checkout-saga-rabbitmq');
-    expect(componentsOf(broker, 0)).toEqual([...SERVICES, 'rabbitmq']);
-    expect(componentsOf(broker, 1)).toEqual(['rabbitmq']);
-    // Every selected component is a workload the chart runs (a typo would select nothing).
-    const workloads = [...byKind(docs, 'Deployment'), ...byKind(docs, 'StatefulSet')].map((w) =>
-      String(at(w, 'spec', 'template', 'metadata', 'labels', 'app.kubernetes.io/component')),
-    );
-    for (const policy of byKind(docs, 'NetworkPolicy')) {
-      expect(workloads).toContain(selects(policy));
-      for (const c of componentsOf(policy)) expect(workloads).toContain(c);
-    }
-    expect(byKind(parseManifests(render('--set', 'networkPolicy.enabled=false')), 'NetworkPolicy')).toEqual(
-      [],
-    );
   });
 });
 

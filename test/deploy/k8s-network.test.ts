@@ -5,23 +5,25 @@
  * (the ingress controller, Prometheus, the cluster DNS, a stranger in the namespace, a pod in
  * another namespace). No CNI enforces anything here; docs/deploy.md says what that leaves open.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { at, byKind, CHART, find, parseManifests, renderChart, SERVICES } from '../support/chart.js';
-import { helmBinary, REPO_ROOT } from '../support/helm.js';
+import { describe, expect, it } from 'vitest';
+import {
+  at,
+  byKind,
+  CHART,
+  find,
+  parseManifests,
+  renderChart,
+  SERVICES,
+  useHelmHome,
+} from '../support/chart.js';
+import { REPO_ROOT } from '../support/helm.js';
 import type { Manifest } from '../support/k8s-schema.js';
 import { allowed, otherPod, workloadPods, type Pod } from '../support/netpol.js';
 
-let home = '';
-beforeAll(() => {
-  home = mkdtempSync(join(tmpdir(), 'deploy-netpol-'));
-  helmBinary();
-}, 300_000);
-afterAll(() => rmSync(home, { recursive: true, force: true }));
-
-const render = (...args: string[]): Manifest[] => parseManifests(renderChart(home, ...args));
+const home = useHelmHome('deploy-netpol-');
+const render = (...args: string[]): Manifest[] => parseManifests(renderChart(home(), ...args));
 
 /** Pods the chart does not run, labelled as the default values expect them. */
 const GATEWAY = otherPod('ingress-nginx-controller', 'ingress-nginx', {

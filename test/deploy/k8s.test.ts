@@ -7,11 +7,10 @@
  *
  * deploy/k8s is regenerated with `npx vitest run test/deploy/k8s.test.ts -u`.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'prettier';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   at,
   byKind,
@@ -26,8 +25,9 @@ import {
   SERVICES,
   type Container,
   type EnvVar,
+  useHelmHome,
 } from '../support/chart.js';
-import { helm, helmBinary, REPO_ROOT } from '../support/helm.js';
+import { helm, REPO_ROOT } from '../support/helm.js';
 import { manifestName, schemaErrors, strictFieldErrors, type Manifest } from '../support/k8s-schema.js';
 import {
   LEFT_AT_DEFAULT,
@@ -39,14 +39,8 @@ import {
 
 const K8S_DIR = join(REPO_ROOT, 'deploy', 'k8s');
 
-let home = '';
-beforeAll(() => {
-  home = mkdtempSync(join(tmpdir(), 'deploy-k8s-'));
-  helmBinary(); // the first run fetches it (see test/support/helm.ts)
-}, 300_000);
-afterAll(() => rmSync(home, { recursive: true, force: true }));
-
-const render = (...args: string[]): string => renderChart(home, ...args);
+const home = useHelmHome('deploy-k8s-');
+const render = (...args: string[]): string => renderChart(home(), ...args);
 
 const VARIANTS: Record<string, string[]> = {
   'default values (full HA topology)': [],
@@ -67,7 +61,7 @@ describe('Helm chart', () => {
       ['-f', `${CHART}/values-small.yaml`],
       ['-f', `${CHART}/values-external.yaml`],
     ]) {
-      const out = helm(['lint', '--strict', CHART, ...values], home);
+      const out = helm(['lint', '--strict', CHART, ...values], home());
       expect(out).toContain('0 chart(s) failed');
     }
   });

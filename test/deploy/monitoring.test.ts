@@ -5,15 +5,16 @@
  * ships the very same dashboard as a ConfigMap. No Prometheus or Grafana runs here.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { createMetrics } from '../../src/lib/metrics.js';
 import type { RabbitBusStats } from '../../src/bus/rabbit.js';
 import { serviceCounters } from '../../src/services/service-process.js';
-import { helm, helmBinary, REPO_ROOT } from '../support/helm.js';
+import { parseManifests, renderChart, useHelmHome } from '../support/chart.js';
+import { REPO_ROOT } from '../support/helm.js';
+import type { Manifest } from '../support/k8s-schema.js';
 import { generatedSecrets } from '../support/compose-secrets.js';
 
 const SERVICES = ['order', 'stock', 'payment'] as const;
@@ -144,25 +145,9 @@ describe('Prometheus scrape configuration (compose)', () => {
 });
 
 describe('Helm chart monitoring', () => {
-  let home = '';
-  beforeAll(() => {
-    home = mkdtempSync(join(tmpdir(), 'deploy-monitoring-'));
-    helmBinary();
-  }, 300_000);
-  afterAll(() => rmSync(home, { recursive: true, force: true }));
-
-  interface Doc {
-    kind: string;
-    metadata: { name: string; labels?: Record<string, string> };
-    spec?: Record<string, unknown>;
-    data?: Record<string, string>;
-  }
-  const render = (...args: string[]): Doc[] =>
-    parseAllDocuments(
-      helm(['template', 'checkout-saga', CHART, '--namespace', 'checkout-saga', ...args], home),
-    )
-      .map((doc) => doc.toJS() as Doc | null)
-      .filter((doc): doc is Doc => doc !== null);
+  const home = useHelmHome('deploy-monitoring-');
+  type Doc = Manifest & { spec?: Record<string, unknown>; data?: Record<string, string> };
+  const render = (...args: string[]): Doc[] => parseManifests(renderChart(home(), ...args));
 
   it('annotates the service pods for scraping and ships the dashboard ConfigMap', () => {
     const docs = render();

@@ -2,8 +2,12 @@
  * The Helm chart rendered by the real helm binary (test/support/helm.ts) and parsed into
  * manifests, with the lookups the chart tests assert on.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { helm } from './helm.js';
+import { helm, helmBinary } from './helm.js';
 import type { Manifest } from './k8s-schema.js';
 
 export const CHART = 'deploy/helm/checkout-saga';
@@ -14,6 +18,20 @@ export function parseManifests(text: string): Manifest[] {
   return parseAllDocuments(text)
     .map((doc) => doc.toJS() as Manifest | null)
     .filter((doc): doc is Manifest => doc !== null);
+}
+
+/**
+ * A private helm home for the calling test file (or describe block), made before its tests
+ * (fetching the binary on the first run) and removed after them; returns its path getter.
+ */
+export function useHelmHome(prefix: string): () => string {
+  let home = '';
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), prefix));
+    helmBinary(); // the first run fetches it (see test/support/helm.ts)
+  }, 300_000);
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  return () => home;
 }
 
 /** `helm template checkout-saga` of the chart; `home` holds helm's private cache and config. */

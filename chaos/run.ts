@@ -9,7 +9,7 @@
  *   npm run chaos                         start a cluster in a temp dir, run all, stop it
  *   npm run chaos -- --dir .cluster       use the cluster already running there (left running)
  *   npm run chaos -- --url http://...     any deployment, no faults (workloads + fuzz only)
- *   options: --scenarios consistency,mixed,unkeyed  --faults order-1,rabbitmq (substrings)  --quick
+ *   options: --scenarios consistency,mixed,unkeyed  --faults order-1,rabbitmq (substrings; "redis replicas": the three stalled-replica rows)  --quick
  *            --no-fuzz  --no-baseline  --keep-ledgers  --untouched 0.1 (share of untouched batch ids checked
  *            after a fault; the run without a fault checks all)
  */

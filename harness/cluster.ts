@@ -36,6 +36,8 @@ export interface Cluster {
   ownsRunningSaga(instance: string): Promise<boolean>;
   /** The order replicas and their own ports (their /metrics, which the gateway refuses). */
   orderReplicas(): Replica[];
+  /** A service's Redis processes as Sentinel names them now: its master and the others. */
+  redisGroup(service: string): Promise<{ master: ComponentState; replicas: ComponentState[] }>;
 }
 
 export function clusterAt(dir: string, env: Record<string, string> = {}): Cluster {
@@ -91,6 +93,15 @@ export function clusterAt(dir: string, env: Record<string, string> = {}): Cluste
         if ((await redisCall(port, ['HGET', keys.saga(id), 'owner'])) === instance) return true;
       }
       return false;
+    },
+    async redisGroup(service) {
+      const masterPort = await sentinelMasterPort(readPlan(dir).sentinelPorts, service);
+      const group = state().components.filter(
+        (c) => c.kind === 'redis' && c.name.startsWith(`${service}-redis-`),
+      );
+      const master = group.find((c) => c.port === masterPort);
+      if (master === undefined) throw new Error(`no Sentinel names a live master of ${service}`);
+      return { master, replicas: group.filter((c) => c !== master) };
     },
     orderReplicas() {
       return state()

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signalGroup } from '../src/cluster/processes.js';
+import { redisCall } from '../src/cluster/redis-probe.js';
 import type { Cluster } from './cluster.js';
 import { killEachReplicaFault } from './unkeyed.js';
 
@@ -13,6 +14,11 @@ export interface Fault {
   name: string;
   /** Resolves once the fault has been applied (for a pause: once the process runs again). */
   inject(): Promise<void>;
+  /**
+   * Clients may see 503 with Retry-After (a store refusing to acknowledge what no replica has):
+   * every other fault must cause none.
+   */
+  allowsUnavailable?: boolean;
 }
 
 export function killFault(cluster: Cluster, target: string): Fault {
@@ -77,6 +83,36 @@ export function pauseFault(cluster: Cluster, target: string, pauseMs: number): F
   };
 }
 
+/**
+ * No acknowledgement without a replica (issue 11, point 1), under load: both replicas of a
+ * service's Redis stall (SIGSTOP) and the master drops their links (CLIENT KILL TYPE replica),
+ * so what it takes from now reaches no replica; writes stay in flight `stallMs` (their WAIT
+ * falls short, or the master refuses them with NOREPLICAS); the master is SIGKILLed; the
+ * replicas resume (SIGCONT, in a finally: nothing stays frozen) and Sentinel promotes one.
+ * What the master took in the stall is lost with it, so the checker proves none of it was
+ * acknowledged. Clients may get 503 with Retry-After meanwhile (allowsUnavailable).
+ */
+export function stalledReplicasFault(cluster: Cluster, service: string, stallMs = 2000): Fault {
+  return {
+    name: `SIGSTOP ${service}-redis replicas, SIGKILL master`,
+    allowsUnavailable: true,
+    async inject() {
+      const { master, replicas } = await cluster.redisGroup(service);
+      if (replicas.length === 0 || replicas.some((r) => r.pid <= 0)) {
+        throw new Error(`${service}: not every replica is running`);
+      }
+      try {
+        for (const replica of replicas) signalGroup(replica.pid, 'SIGSTOP');
+        await redisCall(master.port, ['CLIENT', 'KILL', 'TYPE', 'replica']);
+        await sleep(stallMs);
+        signalGroup(master.pid, 'SIGKILL');
+      } finally {
+        for (const replica of replicas) signalGroup(replica.pid, 'SIGCONT');
+      }
+    },
+  };
+}
+
 /** Every fault of the full suite, in the order the table shows them. */
 export function allFaults(cluster: Cluster, leaseMs: number): Fault[] {
   return [
@@ -87,5 +123,6 @@ export function allFaults(cluster: Cluster, leaseMs: number): Fault[] {
     killFault(cluster, 'nginx'),
     killEachReplicaFault(cluster),
     pauseFault(cluster, 'order-1', 3 * leaseMs),
+    ...['order', 'stock', 'payment'].map((s) => stalledReplicasFault(cluster, s)),
   ];
 }

@@ -20,6 +20,7 @@ import {
   type OrderState,
 } from './ledger.js';
 import type { Snapshot } from './snapshot.js';
+import { isUnavailable } from './metrics.js';
 
 export interface Violation {
   kind: string;
@@ -205,7 +206,8 @@ export function evaluate(ledger: Ledger, snapshot: Snapshot): Violation[] {
       byOrder.set(entry.order, [...(byOrder.get(entry.order) ?? []), entry]);
     }
     for (const t of entry.tries) {
-      if (t.status !== 'none' && t.status >= 500) {
+      // A 503 with Retry-After is a bounded wait, counted apart (metrics.ts); its write is uncertain.
+      if (t.status !== 'none' && t.status >= 500 && !isUnavailable(t)) {
         out.push({
           kind: 'server_error',
           id: `${entry.op} ${JSON.stringify(entry).slice(0, 100)}`,

@@ -22,6 +22,8 @@ export interface Attempt {
   end: number;
   /** The `error` of a non-200 JSON body, or the transport error when there was no answer. */
   error?: string;
+  /** Seconds of a Retry-After header: a 503 with it is a bounded wait, not a bug. */
+  retryAfter?: number;
 }
 
 export type Op =

@@ -14,10 +14,20 @@ import type { Attempt, Entry, Ledger } from './ledger.js';
 /** Refusals the workloads expect in normal operation; any other 4xx is a client error. */
 const EXPECTED_REFUSALS = new Set(['insufficient stock', 'insufficient credit']);
 
-export type AttemptKind = 'useful' | 'server_error' | 'no_answer' | 'unexpected_4xx';
+export type AttemptKind = 'useful' | 'server_error' | 'unavailable' | 'no_answer' | 'unexpected_4xx';
+
+/**
+ * A 503 with Retry-After: a dependency stayed unavailable past a bounded wait (README, every
+ * 5xx). Its write may or may not have applied; the checker counts it as either (ledger.ts,
+ * uncertain). Only a fault that makes the store refuse acknowledgements may cause one.
+ */
+export function isUnavailable(attempt: Attempt): boolean {
+  return attempt.status === 503 && attempt.retryAfter !== undefined;
+}
 
 export function kindOf(attempt: Attempt): AttemptKind {
   if (attempt.status === 'none') return 'no_answer';
+  if (isUnavailable(attempt)) return 'unavailable';
   if (attempt.status >= 500) return 'server_error';
   if (attempt.status === 200 || EXPECTED_REFUSALS.has(attempt.error ?? '')) return 'useful';
   return 'unexpected_4xx';
@@ -27,6 +37,8 @@ export interface RunMetrics {
   requests: number;
   attempts: number;
   serverErrors: number;
+  /** 503 with Retry-After (isUnavailable): not among serverErrors. */
+  unavailable: number;
   noAnswer: number;
   unexpected4xx: number;
   /** Distinct messages of unexpected 4xx and transport errors, with counts. */
@@ -54,7 +66,7 @@ const WINDOW_BUCKETS = 10;
 export function measure(ledger: Ledger, runStart: number, faultAt: number | undefined): RunMetrics {
   const entries: Entry[] = ledger.requests.filter((e) => (e.tries[0]?.start ?? -1) >= runStart);
   const attempts = entries.flatMap((e) => e.tries);
-  const counts = { useful: 0, server_error: 0, no_answer: 0, unexpected_4xx: 0 };
+  const counts = { useful: 0, server_error: 0, unavailable: 0, no_answer: 0, unexpected_4xx: 0 };
   const errorMessages: Record<string, number> = {};
   for (const a of attempts) {
     const kind = kindOf(a);
@@ -125,6 +137,7 @@ export function measure(ledger: Ledger, runStart: number, faultAt: number | unde
     requests: entries.length,
     attempts: attempts.length,
     serverErrors: counts.server_error,
+    unavailable: counts.unavailable,
     noAnswer: counts.no_answer,
     unexpected4xx: counts.unexpected_4xx,
     errorMessages,

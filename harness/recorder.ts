@@ -85,9 +85,13 @@ export function createRecorder(
       const start = now();
       let answer: { status: Answer; body: unknown };
       let error: string | undefined;
+      let retryAfter: number | undefined;
       try {
-        answer = await client.request(method, path, { ...headers, ...opts.headers }, opts.body);
+        const response = await client.request(method, path, { ...headers, ...opts.headers }, opts.body);
+        answer = response;
         if (answer.status !== 200) error = errorOf(answer.body);
+        const header = Number(response.headers['retry-after']);
+        if (response.headers['retry-after'] !== undefined && Number.isFinite(header)) retryAfter = header;
       } catch (caught) {
         answer = { status: 'none', body: undefined };
         error = caught instanceof Error ? caught.message.slice(0, 120) : String(caught);
@@ -97,6 +101,7 @@ export function createRecorder(
         start,
         end: now(),
         ...(error === undefined ? {} : { error }),
+        ...(retryAfter === undefined ? {} : { retryAfter }),
       });
       return answer;
     };

@@ -7,6 +7,11 @@ export interface Row {
   violations: number;
   violationKinds: Record<string, number>;
   serverErrors: number;
+  /**
+   * 503 with Retry-After: allowed only where the fault says so (Fault.allowsUnavailable).
+   * Absent in rows recorded before it was counted apart.
+   */
+  unavailable?: number;
   /** Attempts without an answer plus 4xx that were not a business refusal. */
   otherErrors: number;
   noAnswer: number;
@@ -39,6 +44,7 @@ export function rowOf(result: ScenarioResult, takeovers?: number): Row {
     violations: result.violations,
     violationKinds: result.violationKinds,
     serverErrors: m.serverErrors,
+    unavailable: m.unavailable,
     otherErrors: m.noAnswer + m.unexpected4xx,
     noAnswer: m.noAnswer,
     unexpected4xx: m.unexpected4xx,
@@ -86,7 +92,8 @@ function cells(row: Row): string[] {
     row.scenario,
     row.fault + (row.faultError ? ' (NOT INJECTED)' : ''),
     String(row.violations),
-    String(row.serverErrors),
+    // The 503s with Retry-After beside the 5xx they are not counted among, when there were any.
+    `${row.serverErrors}${row.unavailable ? ` (+${row.unavailable} 503 Retry-After)` : ''}`,
     String(row.otherErrors),
     String(row.failedDuringFault),
     String(row.unresolved),

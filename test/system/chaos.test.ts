@@ -2,15 +2,17 @@
  * The short chaos suite (the full one is `npm run chaos`): a local cluster started once for
  * this file in a temp dir on free ports, the consistency scenario with an order replica and
  * then the broker SIGKILLed mid-run, and the mixed load with an order replica frozen longer
- * than its lease (its sagas are taken over; when it runs again it must be fenced off). The
- * invariant checker must find nothing, and no client may see a 5xx.
+ * than its lease (its sagas are taken over; when it runs again it must be fenced off), and
+ * with the order Redis' replicas stalled while its master is SIGKILLed (no write acknowledged
+ * that no replica has). The invariant checker must find nothing, and no client may see a 5xx
+ * (but a 503 with Retry-After where the fault allows it).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, stopCluster, type Cluster } from '../../harness/cluster.js';
-import { killFault, pauseFault, type Fault } from '../../harness/faults.js';
+import { killFault, pauseFault, stalledReplicasFault, type Fault } from '../../harness/faults.js';
 import { CHAOS_ADMIN_TOKEN, operatorFault } from '../../harness/operator.js';
 import { check, formatReport } from '../../harness/checker.js';
 import { fuzz, prepareTargets } from '../../harness/fuzzer.js';
@@ -51,6 +53,8 @@ async function survives(workload: Workload, fault: Fault): Promise<{ takeovers: 
   expect(result.faultError).toBeUndefined();
   expect(result.check.violations).toEqual([]);
   expect(row.serverErrors).toBe(0);
+  // 503 with Retry-After only where the fault makes the store refuse acknowledgements.
+  if (!fault.allowsUnavailable) expect(row.unavailable ?? 0).toBe(0);
   expect(row.unresolved).toBe(0);
   return { takeovers: row.takeovers ?? 0 };
 }
@@ -91,6 +95,11 @@ describe('chaos (short)', () => {
     const { takeovers } = await survives(workload, pauseFault(theCluster(), 'order-1', 6000));
     // The frozen replica owned a running saga (the fault waits for one): the other took it.
     expect(takeovers).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('acknowledges nothing no replica has: order Redis replicas stalled, master SIGKILLed under mixed load', async () => {
+    const workload = mixedWorkload({ entities: 5000, orders: 1500, workers: 32 });
+    await survives(workload, stalledReplicasFault(theCluster(), 'order'));
   }, 240_000);
 
   it('keeps the consistency scenario exact while an operator retries and cancels and an order replica is SIGKILLed', async () => {

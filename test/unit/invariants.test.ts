@@ -78,6 +78,25 @@ describe('invariant checker', () => {
     expect(kinds(world([checkout(502)]), state(100, 10, false))).toEqual(['server_error']);
   });
 
+  it('treats a 503 with Retry-After as either outcome, counted apart from the 5xx', () => {
+    const unavailable = (): Entry => {
+      const e = checkout(503);
+      e.tries = e.tries.map((t) => ({ ...t, retryAfter: 2 }));
+      return e;
+    };
+    expect(kinds(world([unavailable()]), state(90, 8, true))).toEqual([]);
+    expect(kinds(world([unavailable()]), state(100, 10, false))).toEqual([]);
+    expect(kinds(world([unavailable()]), state(95, 8, true)).sort()).toEqual(['credit_conservation']);
+    // Without Retry-After a 503 is a server error, as before.
+    expect(kinds(world([checkout(503)]), state(100, 10, false))).toEqual(['server_error']);
+    const ledger = world([unavailable(), checkout(503)]);
+    const m = measure(ledger, 0, undefined);
+    expect({ unavailable: m.unavailable, serverErrors: m.serverErrors }).toEqual({
+      unavailable: 1,
+      serverErrors: 1,
+    });
+  });
+
   it('finds a refusal of an order answered 200 before', () => {
     const ledger = world([checkout(200), { ...checkout(), tries: [{ status: 409, start: 50, end: 60 }] }]);
     expect(kinds(ledger, state(90, 8, true))).toEqual(['refused_after_paid']);

@@ -9,13 +9,11 @@ import { Redis } from 'ioredis';
 import { createLocalBus } from '../../src/bus/local.js';
 import { loadConfig } from '../../src/lib/config.js';
 import { silentLog } from '../../src/lib/log.js';
-import { connectRedis, createDurability } from '../../src/lib/redis.js';
-import { createRedisOrderStore } from '../../src/services/order/store.redis.js';
-import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
-import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
 import { buildAllServices, type AllServices } from '../../src/all-services.js';
 import { createClient, field, type Client } from '../../harness/client.js';
 import { redisProcesses } from '../support/redis.js';
+import { redisStores } from '../support/redis-stores.js';
+import { orderReadyToPay } from '../support/shop.js';
 
 const processes = redisProcesses();
 const log = silentLog();
@@ -27,17 +25,8 @@ beforeAll(async () => {
   const server = await processes.server('--maxmemory-policy', 'noeviction');
   const config = loadConfig({ REDIS_URL: server.url });
   admin = new Redis(server.url);
-  const connect = (name: string) => {
-    const own = connectRedis(config.redis, name, log);
-    const durable = createDurability(own, { replicas: 0, timeoutMs: 100, log });
-    return [own, { prefix: `${name}:`, recordTtlMs: config.recordTtlMs, durable }] as const;
-  };
   system = await buildAllServices(
-    {
-      order: createRedisOrderStore(...connect('order')),
-      stock: createRedisStockStore(...connect('stock')),
-      payment: createRedisPaymentStore(...connect('payment')),
-    },
+    redisStores(config, log, ''),
     createLocalBus({ commandTtlMs: config.commandTtlMs }),
     config,
     log,
@@ -54,12 +43,12 @@ afterAll(async () => {
 
 describe('redis at its memory limit', () => {
   it('answers every write 503 with Retry-After, changes nothing, and resumes when memory frees', async () => {
-    const userId = field<string>(await api.post('/payment/create_user'), 'user_id');
-    await api.post(`/payment/add_funds/${userId}/100`);
-    const itemId = field<string>(await api.post('/stock/item/create/5'), 'item_id');
-    await api.post(`/stock/add/${itemId}/10`);
-    const orderId = field<string>(await api.post(`/orders/create/${userId}`), 'order_id');
-    await api.post(`/orders/addItem/${orderId}/${itemId}/2`);
+    const { userId, itemId, orderId } = await orderReadyToPay(api, {
+      credit: 100,
+      price: 5,
+      stock: 10,
+      quantity: 2,
+    });
     const state = async () =>
       Promise.all(
         [`/payment/find_user/${userId}`, `/stock/find/${itemId}`, `/orders/find/${orderId}`].map(

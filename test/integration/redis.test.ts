@@ -207,12 +207,7 @@ describe('connectRedis', () => {
 
 describe('connectRedis through Sentinel', () => {
   it('finds the master by the service name and follows it through a failover', async () => {
-    const master = await processes.server();
-    const replica = await processes.server('--replicaof', '127.0.0.1', String(master.port));
-    const replicaClient = new Redis(replica.url);
-    const linked = async () =>
-      expect(await replicaClient.info('replication')).toContain('master_link_status:up');
-    await vi.waitFor(linked, { timeout: 10_000, interval: 100 });
+    const { master, replicaClient } = await replicated();
     const sentinel = await processes.sentinel('stock', master.port);
     const config = { ...loadConfig().redis, sentinels: [{ host: '127.0.0.1', port: sentinel.port }] };
     // No masterName: the service name is the Sentinel master name.

@@ -9,18 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalBus } from '../../src/bus/local.js';
 import { loadConfig } from '../../src/lib/config.js';
 import { silentLog } from '../../src/lib/log.js';
-import {
-  closeRedis,
-  connectRedis,
-  createDurability,
-  deleteByPrefix,
-  type Redis,
-} from '../../src/lib/redis.js';
-import { createRedisOrderStore } from '../../src/services/order/store.redis.js';
-import { createRedisPaymentStore } from '../../src/services/payment/store.redis.js';
-import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
+import { closeRedis, connectRedis, deleteByPrefix, type Redis } from '../../src/lib/redis.js';
 import { buildAllServices, type AllServices } from '../../src/all-services.js';
 import { createClient, field } from '../../harness/client.js';
+import { redisStores } from '../support/redis-stores.js';
+import { orderReadyToPay } from '../support/shop.js';
 import { describeBadInput } from '../suites/bad-input.js';
 import { describeConsistency } from '../suites/consistency.js';
 import { describeContract } from '../suites/contract.js';
@@ -36,26 +29,11 @@ let stockDelayMs = 0;
 
 beforeAll(async () => {
   redis = connectRedis(config.redis, 'test', log);
-  // Each store owns (and closes) its own connection, like each service process does.
-  const connect = (name: string) => {
-    const own = connectRedis(config.redis, name, log);
-    const durable = createDurability(own, { replicas: 0, timeoutMs: 100, log });
-    return [own, { prefix: `${ROOT}${name}:`, recordTtlMs: config.recordTtlMs, durable }] as const;
-  };
   const bus = createLocalBus({
     commandTtlMs: config.commandTtlMs,
     faults: { command: () => [stockDelayMs], reply: () => [0] },
   });
-  system = await buildAllServices(
-    {
-      order: createRedisOrderStore(...connect('order')),
-      stock: createRedisStockStore(...connect('stock')),
-      payment: createRedisPaymentStore(...connect('payment')),
-    },
-    bus,
-    config,
-    log,
-  );
+  system = await buildAllServices(redisStores(config, log, ROOT), bus, config, log);
   baseUrl = await system.app.listen({ port: 0, host: '127.0.0.1' });
 });
 
@@ -72,12 +50,7 @@ describeConsistency('redis stores', () => baseUrl);
 describe('checkout in progress (redis stores)', () => {
   it('refuses addItem while the order is being checked out, and keeps the order as it was', async () => {
     const api = createClient(baseUrl, 4);
-    const userId = field<string>(await api.post('/payment/create_user'), 'user_id');
-    await api.post(`/payment/add_funds/${userId}/100`);
-    const itemId = field<string>(await api.post('/stock/item/create/3'), 'item_id');
-    await api.post(`/stock/add/${itemId}/10`);
-    const orderId = field<string>(await api.post(`/orders/create/${userId}`), 'order_id');
-    await api.post(`/orders/addItem/${orderId}/${itemId}/2`);
+    const { itemId, orderId } = await orderReadyToPay(api, { credit: 100, price: 3, stock: 10, quantity: 2 });
 
     stockDelayMs = 300;
     const checkout = api.post(`/orders/checkout/${orderId}`);

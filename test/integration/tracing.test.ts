@@ -12,13 +12,7 @@ import { createRabbitBus, type RabbitBus } from '../../src/bus/rabbit.js';
 import { loadConfig } from '../../src/lib/config.js';
 import { buildHttp, type App } from '../../src/lib/http.js';
 import { silentLog } from '../../src/lib/log.js';
-import {
-  closeRedis,
-  connectRedis,
-  createDurability,
-  deleteByPrefix,
-  type Redis,
-} from '../../src/lib/redis.js';
+import { closeRedis, connectRedis, deleteByPrefix, type Redis } from '../../src/lib/redis.js';
 import { tracer, useTracer, type Tracer } from '../../src/lib/tracing.js';
 import { tracerWith } from '../../src/lib/tracing-sdk.js';
 import { priceLookup } from '../../src/services/order/price.js';
@@ -31,7 +25,9 @@ import { createRedisPaymentStore } from '../../src/services/payment/store.redis.
 import { stockCommands } from '../../src/services/stock/commands.js';
 import { stockRoutes } from '../../src/services/stock/routes.js';
 import { createRedisStockStore } from '../../src/services/stock/store.redis.js';
-import { createClient, field } from '../../harness/client.js';
+import { createClient } from '../../harness/client.js';
+import { storeConnection } from '../support/redis-stores.js';
+import { orderReadyToPay } from '../support/shop.js';
 
 const ROOT = `t:${randomUUID()}:`;
 const config = loadConfig(process.env);
@@ -46,9 +42,8 @@ let admin: Redis;
 
 /** One "process": its own Redis connection and store options, its own bus, its own app. */
 async function processParts(name: string) {
-  const redis = connectRedis(config.redis, `${name}-trace-test`, log);
+  const [redis, options] = storeConnection(config, log, ROOT)(name);
   connections.push(redis);
-  const durable = createDurability(redis, { replicas: 0, timeoutMs: 100, log });
   const bus = await createRabbitBus({
     url: config.amqpUrl,
     queuePrefix: `${ROOT}`,
@@ -58,12 +53,7 @@ async function processParts(name: string) {
   buses.push(bus);
   const app = await buildHttp(log);
   apps.push(app);
-  return {
-    redis,
-    options: { prefix: `${ROOT}${name}:`, recordTtlMs: config.recordTtlMs, durable },
-    bus,
-    app,
-  };
+  return { redis, options, bus, app };
 }
 
 beforeAll(async () => {
@@ -134,12 +124,8 @@ describe('tracing across order, stock and payment over RabbitMQ', () => {
     const stockApi = createClient(stockUrl, 2);
     const paymentApi = createClient(paymentUrl, 2);
     const orderApi = createClient(orderUrl, 2);
-    const userId = field<string>(await paymentApi.post('/payment/create_user'), 'user_id');
-    await paymentApi.post(`/payment/add_funds/${userId}/100`);
-    const itemId = field<string>(await stockApi.post('/stock/item/create/7'), 'item_id');
-    await stockApi.post(`/stock/add/${itemId}/5`);
-    const orderId = field<string>(await orderApi.post(`/orders/create/${userId}`), 'order_id');
-    await orderApi.post(`/orders/addItem/${orderId}/${itemId}/2`);
+    const shop = { payment: paymentApi, stock: stockApi, order: orderApi };
+    const { orderId } = await orderReadyToPay(shop, { credit: 100, price: 7, stock: 5, quantity: 2 });
     exporter.reset();
 
     expect((await orderApi.post(`/orders/checkout/${orderId}`)).status).toBe(200);

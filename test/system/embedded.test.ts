@@ -1,32 +1,20 @@
 /** `npm start`'s process, over real HTTP: the contract, bad input and consistency suites. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient } from '../../harness/client.js';
-import { startEmbedded, type Running } from '../../harness/launch.js';
+import { useEmbedded } from '../support/embedded.js';
 import { describeBadInput } from '../suites/bad-input.js';
 import { describeConsistency } from '../suites/consistency.js';
 import { describeContract } from '../suites/contract.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'checkout-embedded-'));
-let system: Running;
+const baseUrl = useEmbedded('embedded');
 
-beforeAll(async () => {
-  system = await startEmbedded(dataDir);
-});
-afterAll(async () => {
-  await system?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-describeContract('embedded', () => system.baseUrl);
-describeBadInput('embedded', () => system.baseUrl);
-describeConsistency('embedded', () => system.baseUrl);
+describeContract('embedded', baseUrl);
+describeBadInput('embedded', baseUrl);
+describeConsistency('embedded', baseUrl);
 
 describe('operations endpoints (embedded)', () => {
   it('answers /health, /ready and Prometheus /metrics counting requests by route and status', async () => {
-    const api = createClient(system.baseUrl, 2);
+    const api = createClient(baseUrl(), 2);
     expect((await api.get('/health')).status).toBe(200);
     expect((await api.get('/ready')).status).toBe(200);
     await api.get('/stock/find/no-such-item');
@@ -44,7 +32,7 @@ describe('operations endpoints (embedded)', () => {
   });
 
   it('counts saga outcomes, step durations and compensations in /metrics', async () => {
-    const api = createClient(system.baseUrl, 2);
+    const api = createClient(baseUrl(), 2);
     const id = async (path: string, field: string): Promise<string> => {
       const response = await api.post(path);
       return String((response.body as Record<string, unknown>)[field]);

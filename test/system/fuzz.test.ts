@@ -3,27 +3,15 @@
  * requests that must be refused) against `npm start`'s process: every one answers 4xx — never
  * a 5xx or a hang — and the invariant checker finds the state exactly as the set-up left it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { check, formatReport } from '../../harness/checker.js';
 import { fuzz, mayBeValid, prepareTargets } from '../../harness/fuzzer.js';
 import { finalAnswer, newLedger } from '../../harness/ledger.js';
 import { createRecorder } from '../../harness/recorder.js';
-import { startEmbedded, type Running } from '../../harness/launch.js';
+import { useEmbedded } from '../support/embedded.js';
 
 const COUNT = 10_000;
-const dataDir = mkdtempSync(join(tmpdir(), 'checkout-fuzz-'));
-let system: Running;
-
-beforeAll(async () => {
-  system = await startEmbedded(dataDir);
-});
-afterAll(async () => {
-  await system?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const baseUrl = useEmbedded('fuzz');
 
 describe('fuzzing', () => {
   it('never lets the generator send a request that could succeed', () => {
@@ -37,7 +25,7 @@ describe('fuzzing', () => {
   });
 
   it(`answers ${COUNT} random bad requests with 4xx and changes nothing`, async () => {
-    const ledger = newLedger(system.baseUrl);
+    const ledger = newLedger(baseUrl());
     const rec = createRecorder(ledger, { connections: 32, timeoutMs: 10_000 });
     const targets = await prepareTargets(rec);
     const kinds = await fuzz(rec, targets, COUNT, 32);

@@ -17,17 +17,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClient, field } from '../harness/client.js';
 import { startCluster, stopCluster } from '../harness/cluster.js';
+import type { LossWindowRound as Round } from '../scripts/readme-tables.js';
 import { commitMeasured, machine, resultsDir } from '../scripts/results.js';
-
-interface Round {
-  round: number;
-  acknowledged: number;
-  unanswered: number;
-  stock: number;
-  lost: number;
-  invented: number;
-  longestGapMs: number;
-}
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '20' } },

@@ -27,17 +27,20 @@ export interface ChaosResult extends Stamp {
   fuzz?: { count: number; statuses: Record<string, number>; violations: number };
 }
 
+/** One round of chaos/loss-window.ts: writes acknowledged vs found after a master crash. */
+export interface LossWindowRound {
+  round: number;
+  acknowledged: number;
+  unanswered: number;
+  stock: number;
+  lost: number;
+  invented: number;
+  longestGapMs: number;
+}
+
 export interface LossWindowResult extends Stamp {
   at: string;
-  results: {
-    round: number;
-    acknowledged: number;
-    unanswered: number;
-    stock: number;
-    lost: number;
-    invented: number;
-    longestGapMs: number;
-  }[];
+  results: LossWindowRound[];
 }
 
 export interface Curated {

@@ -6,6 +6,7 @@
  * cores took during the run, which says how noisy a figure is.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { statFields } from '../src/cluster/processes.js';
 
 /** Clock ticks per second of utime/stime (USER_HZ); 100 on every Linux this runs on. */
 const TICKS_PER_SECOND = 100;
@@ -17,14 +18,10 @@ interface Stat {
 }
 
 function readStat(pid: number): Stat | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
-  } catch {
-    return undefined;
-  }
+  const rest = statFields(pid);
+  return rest === undefined
+    ? undefined
+    : { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
 }
 
 function allStats(): Map<number, Stat> {

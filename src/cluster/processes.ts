@@ -10,17 +10,22 @@ interface ProcStat {
   pgid: number;
 }
 
-function readStat(pid: number): ProcStat | undefined {
+/**
+ * The fields of /proc/<pid>/stat after the command name (state first, as field 3), or undefined
+ * if the process is gone. The name may contain spaces and parentheses: parse after the last ')'.
+ */
+export function statFields(pid: number): string[] | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: parse after the last ')'.
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    const state = rest[0] ?? '?';
-    const pgid = Number(rest[2]);
-    return { pid, state, pgid };
+    return text.slice(text.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  const rest = statFields(pid);
+  return rest === undefined ? undefined : { pid, state: rest[0] ?? '?', pgid: Number(rest[2]) };
 }
 
 export function isAlive(pid: number): boolean {

@@ -25,6 +25,7 @@ import { waitFor } from '../../src/lib/retry.js';
 const FILES = join(REPO_ROOT, 'deploy', 'helm', 'checkout-saga', 'files');
 const REDIS_START = join(FILES, 'redis-start.sh');
 const SENTINEL_START = join(FILES, 'sentinel-start.sh');
+const MASTER_LOOKUP = join(FILES, 'master-lookup.sh');
 
 // redis-cli stand-in: `SENTINEL get-master-addr-by-name NAME` answers $STUB_SENTINEL_<NAME>
 // (empty: unknown; "down": no Sentinel reachable); `INFO replication` on host H answers
@@ -127,7 +128,10 @@ function expectLines(conf: string, expected: readonly string[]): void {
 
 describe('shell scripts', () => {
   it('pass shellcheck as POSIX sh (busybox ash in the redis alpine image)', () => {
-    const result = spawnSync('shellcheck', ['-s', 'sh', REDIS_START, SENTINEL_START], { encoding: 'utf8' });
+    // -x follows the `. master-lookup.sh` both scripts source.
+    const result = spawnSync('shellcheck', ['-x', '-s', 'sh', REDIS_START, SENTINEL_START, MASTER_LOOKUP], {
+      encoding: 'utf8',
+    });
     expect(result.error).toBeUndefined(); // installed by test/support/packages.ts
     expect(result.stdout).toBe('');
     expect(result.status).toBe(0);

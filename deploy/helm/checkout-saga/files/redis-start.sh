@@ -40,32 +40,11 @@ acl_service='-@all +@read +@write -@dangerous +eval +evalsha +eval_ro +evalsha_r
 acl_replica='-@all +psync +replconf +ping'
 acl_sentinel='-@all allchannels +multi +slaveof +replicaof +ping +exec +subscribe +config|rewrite +role +publish +info +client|setname +client|kill +script|kill'
 
-# Prints the master host known to the first Sentinel that answers, or nothing.
-master_from_sentinels() {
-  for sentinel in $(echo "${REDIS_SENTINELS:-}" | tr ',' ' '); do
-    host="$(timeout 2 redis-cli --user admin -h "${sentinel%:*}" -p "${sentinel##*:}" --raw \
-      SENTINEL get-master-addr-by-name "$REDIS_MASTER_NAME" 2>/dev/null | head -n 1)" || host=""
-    case "$host" in *' '*) host="" ;; esac # an error reply, not a host name
-    if [ -n "$host" ]; then
-      echo "$host"
-      return 0
-    fi
-  done
-}
+# shellcheck source-path=SCRIPTDIR source=master-lookup.sh
+. "$(dirname "$0")/master-lookup.sh"
 
-# Prints the first other node of the group that says it is a master, or nothing.
-master_from_group() {
-  for node in $(echo "$REDIS_GROUP" | tr ',' ' '); do
-    [ "$node" = "$REDIS_SELF" ] && continue
-    if timeout 2 redis-cli --user admin -h "$node" -p "$port" INFO replication 2>/dev/null | grep -q '^role:master'; then
-      echo "$node"
-      return 0
-    fi
-  done
-}
-
-master="$(master_from_sentinels)"
-[ -n "$master" ] || master="$(master_from_group)"
+master="$(master_from_sentinels "${REDIS_SENTINELS:-}" "$REDIS_MASTER_NAME")"
+[ -n "$master" ] || master="$(master_from_group "$REDIS_GROUP" "$port" "$REDIS_SELF")"
 [ -n "$master" ] || master="${REDIS_GROUP%%,*}"
 
 # Written afresh at every start (the role comes from above, not from the last run) into the data

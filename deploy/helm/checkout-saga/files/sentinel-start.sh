@@ -38,27 +38,8 @@ export REDISCLI_AUTH="$REDIS_ADMIN_PASSWORD"
 acl_peer='-@all allchannels +ping +info +publish +subscribe +client|setname +client|kill +sentinel|is-master-down-by-addr'
 acl_client='-@all allchannels +ping +subscribe +psubscribe +unsubscribe +punsubscribe +client|setname +sentinel|get-master-addr-by-name +sentinel|sentinels +sentinel|replicas +sentinel|slaves'
 
-master_from_peers() {
-  for peer in $(echo "${SENTINEL_PEERS:-}" | tr ',' ' '); do
-    [ "${peer%:*}" = "$SENTINEL_SELF" ] && continue
-    host="$(timeout 2 redis-cli --user admin -h "${peer%:*}" -p "${peer##*:}" --raw \
-      SENTINEL get-master-addr-by-name "$1" 2>/dev/null | head -n 1)" || host=""
-    case "$host" in *' '*) host="" ;; esac # an error reply, not a host name
-    if [ -n "$host" ]; then
-      echo "$host"
-      return 0
-    fi
-  done
-}
-
-master_from_group() {
-  for node in $(echo "$1" | tr ',' ' '); do
-    if timeout 2 redis-cli --user admin -h "$node" -p "$redis_port" INFO replication 2>/dev/null | grep -q '^role:master'; then
-      echo "$node"
-      return 0
-    fi
-  done
-}
+# shellcheck source-path=SCRIPTDIR source=master-lookup.sh
+. "$(dirname "$0")/master-lookup.sh"
 
 # Sentinel refuses to start on a master name that does not resolve (yet): in Kubernetes a pod's
 # DNS name appears only once the pod exists. Wait for it (bounded) rather than crash-loop.
@@ -90,8 +71,8 @@ myid="$(printf '%s' "$SENTINEL_SELF" | sha1sum | cut -c 1-40)"
   for group in $SENTINEL_GROUPS; do
     name="${group%%=*}"
     hosts="${group#*=}"
-    master="$(master_from_peers "$name")"
-    [ -n "$master" ] || master="$(master_from_group "$hosts")"
+    master="$(master_from_sentinels "${SENTINEL_PEERS:-}" "$name" "$SENTINEL_SELF")"
+    [ -n "$master" ] || master="$(master_from_group "$hosts" "$redis_port")"
     [ -n "$master" ] || master="${hosts%%,*}"
     wait_resolvable "$master"
     echo "sentinel monitor $name $master $redis_port ${SENTINEL_QUORUM:-2}"

@@ -7,7 +7,9 @@
 #
 # Every value is 40 random letters and digits, so it needs no quoting in a Redis or Sentinel
 # configuration, an AMQP URL or a shell. The names (read by deploy/compose.yaml):
-#   RABBITMQ_USER, RABBITMQ_PASSWORD, RABBITMQ_ERLANG_COOKIE   the broker (no guest user)
+#   RABBITMQ_USER, RABBITMQ_PASSWORD   the broker's user (no guest user)
+#   RABBITMQ_ERLANG_COOKIE    the broker nodes' shared secret, installed as their cookie file
+#                             by files/rabbitmq-start.sh (the image no longer reads it itself)
 #   REDIS_ADMIN_PASSWORD      user `admin` on every Redis and Sentinel (operators, probes)
 #   REDIS_REPLICA_PASSWORD    user `replica`: a replica's link to its master
 #   REDIS_SENTINEL_PASSWORD   user `sentinel` on Redis: what Sentinel monitors and fails over with

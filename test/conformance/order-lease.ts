@@ -6,17 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { OrderStore, Saga } from '../../src/services/order/store.js';
 import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, type OpenStore } from './harness.js';
-import { abortCheckout, commitCheckout, startCheckout } from './order-saga.js';
+import { abortCheckout, commitCheckout, startCheckout, storesWithOrders } from './order-saga.js';
 
 export function describeOrderLeases(open: OpenStore<OrderStore>): void {
-  const fresh = freshStores(open);
-
-  /** A fresh store with empty orders o1..o`count` of user u1. */
-  async function withOrders(count: number, options?: { recordTtlMs: number }): Promise<OrderStore> {
-    const store = await fresh(options);
-    for (let i = 1; i <= count; i++) await store.createOrder(`o${i}`, 'u1');
-    return store;
-  }
+  const withOrders = storesWithOrders(freshStores(open));
 
   describe('renewLease', () => {
     it('extends the lease of a RUNNING saga at its current epoch', async () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ownerLine, readJournal, transitionLine } from '../../src/services/order/journal.js';
 import type { OrderStore, Saga, SagaQuery, SagaRecord } from '../../src/services/order/store.js';
 import { PAST_SHORT_TTL_MS, SHORT_TTL_MS, freshStores, type OpenStore } from './harness.js';
-import { startCheckout } from './order-saga.js';
+import { startCheckout, storesWithOrders } from './order-saga.js';
 
 /** Every saga of a listing, following cursors to the end (bounded, so a bug cannot loop). */
 async function listAll(store: OrderStore, query: Omit<SagaQuery, 'cursor'>): Promise<string[]> {
@@ -26,13 +26,7 @@ async function listAll(store: OrderStore, query: Omit<SagaQuery, 'cursor'>): Pro
 }
 
 export function describeOrderOperator(open: OpenStore<OrderStore>): void {
-  const fresh = freshStores(open);
-
-  async function withOrders(count: number, options?: { recordTtlMs: number }): Promise<OrderStore> {
-    const store = await fresh(options);
-    for (let i = 1; i <= count; i++) await store.createOrder(`o${i}`, 'u1');
-    return store;
-  }
+  const withOrders = storesWithOrders(freshStores(open));
 
   describe('journal and saga links', () => {
     it('keeps an order linked to its sagas after they finish, newest first', async () => {

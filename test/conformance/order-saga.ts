@@ -7,10 +7,24 @@ import { describe, expect, it } from 'vitest';
 import type { ItemLine } from '../../src/lib/items.js';
 import { OK, refused } from '../../src/lib/outcome.js';
 import type { NewSaga, OrderStore, Saga } from '../../src/services/order/store.js';
-import { freshStores, type OpenStore } from './harness.js';
+import { freshStores, type OpenStore, type StoreOptions } from './harness.js';
 
 export function newSaga(sagaId: string, changes: Partial<NewSaga> = {}): NewSaga {
   return { sagaId, owner: 'owner-1', leaseUntil: 1_000, deadline: 5_000, ...changes };
+}
+
+/**
+ * For a suite's tests: a fresh store (from `fresh`, see harness.ts) with empty orders
+ * o1..o`count` of user u1.
+ */
+export function storesWithOrders(
+  fresh: (options?: StoreOptions) => Promise<OrderStore>,
+): (count: number, options?: StoreOptions) => Promise<OrderStore> {
+  return async (count, options) => {
+    const store = await fresh(options);
+    for (let i = 1; i <= count; i++) await store.createOrder(`o${i}`, 'u1');
+    return store;
+  };
 }
 
 /** Begins a checkout that must start, and returns its saga. */

@@ -388,11 +388,17 @@ describe('RabbitMQ bus: expiry and poison messages', () => {
 });
 
 describe('RabbitMQ bus: connection loss', () => {
-  it('reconnects, resubscribes and answers after the connection is lost', async () => {
+  /** A stock server, and a client whose connection (the server's too if asked) runs through a proxy to cut. */
+  async function clientBehindProxy({ serverToo = false } = {}) {
     const proxy = await createProxy();
-    const server = await newBus({ url: proxy.url });
+    const server = await newBus(serverToo ? { url: proxy.url } : {});
     await server.serve('stock', answerAll);
     const client = await newBus({ url: proxy.url });
+    return { proxy, server, client };
+  }
+
+  it('reconnects, resubscribes and answers after the connection is lost', async () => {
+    const { proxy, server, client } = await clientBehindProxy({ serverToo: true });
     expect(await client.request('stock', reserve('before'), 10_000)).toEqual(OK);
     proxy.drop();
     expect(await client.request('stock', reserve('after'), 15_000)).toEqual(OK);
@@ -401,10 +407,7 @@ describe('RabbitMQ bus: connection loss', () => {
   });
 
   it('publishes again a batch whose confirm was cut off by the lost connection', async () => {
-    const proxy = await createProxy();
-    const server = await newBus();
-    await server.serve('stock', answerAll);
-    const client = await newBus({ url: proxy.url });
+    const { proxy, client } = await clientBehindProxy();
     const reply = client.request('stock', reserve('unconfirmed'), 15_000);
     // Runs right after the flush that published the batch, before any confirm can arrive.
     setImmediate(() => proxy.drop());
@@ -414,10 +417,7 @@ describe('RabbitMQ bus: connection loss', () => {
   });
 
   it('holds requests made while the broker is unreachable until it is back', async () => {
-    const proxy = await createProxy();
-    const server = await newBus();
-    await server.serve('stock', answerAll);
-    const client = await newBus({ url: proxy.url });
+    const { proxy, client } = await clientBehindProxy();
     await proxy.stop();
     const reply = client.request('stock', reserve('queued'), 15_000);
     await sleep(300);

@@ -87,6 +87,8 @@ export interface CheckoutDeps {
   log: Log;
   /** Where saga outcomes, step durations, takeovers and sagas in flight are counted. */
   metrics?: Metrics | undefined;
+  /** How long a checkout's caller waits on a failing order store (default CHECKOUT_STORE_WAIT_MS). */
+  storeWaitMs?: number;
 }
 
 export interface Checkout {
@@ -113,7 +115,8 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   const { store, bus, owner, timing, log, metrics } = deps;
   const running = createDrives();
   let closed = false;
-  const retryStoreStep = storeStepRetrier(log, timing.retryMaxMs);
+  const storeRetrier = storeStepRetrier(log, timing.retryMaxMs, deps.storeWaitMs);
+  const retryStoreStep = storeRetrier.retry;
   const sendStep = stepSender(sendUntilAnswered(bus, timing.attemptMs, log), metrics);
   const drives = {
     outcomeOf: running.outcomeOf,
@@ -284,7 +287,8 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   }
 
   return {
-    checkout,
+    // The HTTP caller's wait on a failing store is bounded; the saga it began goes on.
+    checkout: (orderId, opId, fingerprint) => storeRetrier.bounded(checkout(orderId, opId, fingerprint)),
     sweep: () => recovery.sweep(),
     close,
     operator,

@@ -5,18 +5,13 @@
  * abandoned half-done. The store fails like an unreachable Redis ('Connection is closed.').
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createLocalBus } from '../../src/bus/local.js';
 import { buildHttp } from '../../src/lib/http.js';
 import { silentLog } from '../../src/lib/log.js';
 import { priceLookup } from '../../src/services/order/price.js';
 import { orderRoutes } from '../../src/services/order/routes.js';
 import { createCheckout } from '../../src/services/order/saga.js';
 import type { OrderStore } from '../../src/services/order/store.js';
-import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
-import { paymentCommands } from '../../src/services/payment/commands.js';
-import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
-import { stockCommands } from '../../src/services/stock/commands.js';
-import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
+import { sagaWorld } from '../support/saga-world.js';
 
 const TIMING = { leaseMs: 2000, attemptMs: 20, deadlineMs: 5000, sweepMs: 50, retryMaxMs: 20 };
 const STORE_WAIT_MS = 200;
@@ -39,21 +34,7 @@ function faulty(store: OrderStore, down: { calls: Set<string> }): OrderStore {
 }
 
 async function world() {
-  const options = { recordTtlMs: 60_000 };
-  const stock = openSqliteStockStore(':memory:', options);
-  const payment = openSqlitePaymentStore(':memory:', options);
-  const orders = openSqliteOrderStore(':memory:', options);
-  await stock.createItem('i', 4);
-  await stock.add('i', 10);
-  await payment.createUser('u');
-  await payment.addFunds('u', 100);
-  for (const order of ['o1', 'o2']) {
-    await orders.createOrder(order, 'u');
-    await orders.addItem(order, 'i', 2, 4);
-  }
-  const bus = createLocalBus({ commandTtlMs: 5000 });
-  await bus.serve('stock', stockCommands(stock));
-  await bus.serve('payment', paymentCommands(payment));
+  const { stock, payment, orders, bus } = await sagaWorld(['o1', 'o2']);
   const down = { calls: new Set<string>() };
   const store = faulty(orders, down);
   const checkout = createCheckout({
@@ -72,7 +53,7 @@ async function world() {
     return {
       status: response.statusCode,
       retryAfter: response.headers['retry-after'],
-      body: response.json(),
+      body: response.json<unknown>(),
     };
   };
   const close = async () => {

@@ -5,17 +5,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Commands, Participant } from '../../src/bus/bus.js';
-import { createLocalBus, type DeliveryFaults } from '../../src/bus/local.js';
+import type { DeliveryFaults } from '../../src/bus/local.js';
 import { silentLog } from '../../src/lib/log.js';
 import { OK, refused } from '../../src/lib/outcome.js';
-import { paymentCommands } from '../../src/services/payment/commands.js';
-import { openSqlitePaymentStore } from '../../src/services/payment/store.sqlite.js';
 import { startSweeper } from '../../src/services/order/recovery.js';
 import { createCheckout } from '../../src/services/order/saga.js';
 import type { OrderStore } from '../../src/services/order/store.js';
-import { openSqliteOrderStore } from '../../src/services/order/store.sqlite.js';
-import { stockCommands } from '../../src/services/stock/commands.js';
-import { openSqliteStockStore } from '../../src/services/stock/store.sqlite.js';
+import { sagaWorld } from '../support/saga-world.js';
 
 const TIMING = { leaseMs: 60, attemptMs: 20, deadlineMs: 300, sweepMs: 10, retryMaxMs: 20 };
 const later = <T>(ms: number, value: Promise<T>): Promise<T> => value.then((v) => sleep(ms).then(() => v));
@@ -24,20 +20,8 @@ const log = silentLog();
 type Fate = (to: Participant, command: Commands[Participant]) => number[];
 
 async function world(fate: Fate, timing = TIMING) {
-  const options = { recordTtlMs: 60_000 };
-  const stock = openSqliteStockStore(':memory:', options);
-  const payment = openSqlitePaymentStore(':memory:', options);
-  const orders = openSqliteOrderStore(':memory:', options);
-  await stock.createItem('i', 4);
-  await stock.add('i', 10);
-  await payment.createUser('u');
-  await payment.addFunds('u', 100);
-  await orders.createOrder('o', 'u');
-  await orders.addItem('o', 'i', 2, 4);
   const faults: DeliveryFaults = { command: fate, reply: () => [0] };
-  const bus = createLocalBus({ commandTtlMs: 5000, faults });
-  await bus.serve('stock', stockCommands(stock));
-  await bus.serve('payment', paymentCommands(payment));
+  const { stock, payment, orders, bus } = await sagaWorld(['o'], faults);
   const replica = (owner: string, store: OrderStore = orders) =>
     createCheckout({ store, bus, owner, timing, log });
   return { stock, payment, orders, bus, replica };

@@ -47,14 +47,14 @@ export function storeStepRetrier(
 ): StoreRetrier {
   // Insertion order is start order: the first entry is the oldest step in flight.
   const pending = new Set<Pending>();
-  const waiters = new Set<(error: unknown) => void>();
+  const waiters = new Set<(error: Error) => void>();
   let ticker: NodeJS.Timeout | undefined;
 
   function checkStalled(): void {
     const oldest = pending.values().next().value;
     if (oldest === undefined || Date.now() - oldest.since < waitMs) return;
     const error =
-      unavailableOf(oldest.error) !== undefined
+      oldest.error instanceof Error && unavailableOf(oldest.error) !== undefined
         ? oldest.error
         : new Unavailable(`order store did not complete a checkout step within ${waitMs} ms`, 2);
     for (const fail of [...waiters]) fail(error);
@@ -88,7 +88,7 @@ export function storeStepRetrier(
             ticker = undefined;
           }
         };
-        const fail = (error: unknown): void => {
+        const fail = (error: Error): void => {
           settle();
           reject(error);
         };
@@ -105,7 +105,7 @@ export function storeStepRetrier(
           },
           (error: unknown) => {
             settle();
-            reject(error);
+            reject(error instanceof Error ? error : new Error(String(error)));
           },
         );
       });

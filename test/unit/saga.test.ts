@@ -92,7 +92,9 @@ describe('checkout saga', () => {
     const w = await world((_to, command) => {
       if (command.type !== 'reserve') return [0];
       sagaId = command.sagaId;
-      return [600];
+      // Long enough that the sweeper (every 10 ms) takes over first even on a loaded machine:
+      // at 600 ms a stalled worker once let the stale drive commit at epoch 1.
+      return [1500];
     }, timing);
     // The replica was paused: the answer to its begin and to its sweeper's takeover arrive
     // late, and the renewals of its first epoch never return.

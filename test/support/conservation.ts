@@ -6,6 +6,7 @@
  */
 import type { Client } from '../../harness/client.js';
 import { field } from '../../harness/client.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inParallel } from '../../harness/pool.js';
 
 export interface Population {
@@ -56,4 +57,23 @@ export async function conservationProblem(
     if (stock !== expected) return `item ${i} has stock ${stock}, expected ${expected}`;
   }
   return undefined;
+}
+
+/**
+ * `conservationProblem` once every saga had time to finish: asks again every 500 ms until the
+ * books balance or `withinMs` passed, and answers the last problem (undefined when balanced).
+ * For checks right after a crash, while recovery is still finishing sagas.
+ */
+export async function settledConservationProblem(
+  api: Client,
+  population: Population,
+  answered: ReadonlyMap<string, number>,
+  withinMs: number,
+): Promise<string | undefined> {
+  const giveUpAt = Date.now() + withinMs;
+  for (;;) {
+    const problem = await conservationProblem(api, population, answered);
+    if (problem === undefined || Date.now() >= giveUpAt) return problem;
+    await sleep(500);
+  }
 }

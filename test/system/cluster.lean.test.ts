@@ -11,7 +11,7 @@ import { startCluster, stopCluster, type Cluster } from '../../harness/cluster.j
 import { sentinelMasterPort } from '../../src/cluster/redis-probe.js';
 import { waitFor } from '../../src/lib/retry.js';
 import { readPlan } from '../../src/cluster/state.js';
-import { conservationProblem } from '../support/conservation.js';
+import { settledConservationProblem } from '../support/conservation.js';
 import { describeConsistency, inParallel } from '../suites/consistency.js';
 
 let cluster: Cluster;
@@ -67,13 +67,7 @@ describe('Redis master killed mid-checkout (cluster --lean)', () => {
 
     expect(failedOver).toBe(true);
     expect([...answered.values()].filter((s) => s >= 500)).toEqual([]);
-    let problem: string | undefined = 'not checked yet';
-    const giveUpAt = Date.now() + 30_000;
-    while (problem !== undefined && Date.now() < giveUpAt) {
-      problem = await conservationProblem(api, population, answered);
-      if (problem !== undefined) await sleep(500);
-    }
-    expect(problem).toBeUndefined();
+    expect(await settledConservationProblem(api, population, answered, 30_000)).toBeUndefined();
     api.close();
   }, 180_000);
 });

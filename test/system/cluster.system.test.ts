@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../harness/client.js';
 import { startCluster, stopCluster, type Cluster } from '../../harness/cluster.js';
-import { conservationProblem } from '../support/conservation.js';
+import { conservationProblem, settledConservationProblem } from '../support/conservation.js';
 import { describeBadInput } from '../suites/bad-input.js';
 import { describeConsistency, inParallel } from '../suites/consistency.js';
 import { describeContract } from '../suites/contract.js';
@@ -57,13 +57,7 @@ describe('service replica killed mid-checkout (cluster)', () => {
       expect(summary.failed).toBe(0);
       expect(summary.ok + summary.refused).toBe(orders);
 
-      let problem: string | undefined = 'not checked yet';
-      const giveUpAt = Date.now() + 30_000;
-      while (problem !== undefined && Date.now() < giveUpAt) {
-        problem = await conservationProblem(api, POPULATION, answered);
-        if (problem !== undefined) await sleep(500);
-      }
-      expect(problem).toBeUndefined();
+      expect(await settledConservationProblem(api, POPULATION, answered, 30_000)).toBeUndefined();
       console.log(
         `[${victim} killed] every saga finished and balanced ${Date.now() - killedAt} ms after the kill`,
       );

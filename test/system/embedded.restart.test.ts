@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../harness/client.js';
-import { conservationProblem } from '../support/conservation.js';
+import { conservationProblem, settledConservationProblem } from '../support/conservation.js';
 import { startEmbedded, type Running } from '../../harness/launch.js';
 import { inParallel } from '../suites/consistency.js';
 
@@ -53,13 +53,7 @@ describe('embedded restart after SIGKILL', () => {
     const second = await startEmbedded(dataDir, FAST_RECOVERY);
     running.push(second);
     const after = createClient(second.baseUrl, 32);
-    let problem: string | undefined = 'not checked yet';
-    const giveUpAt = Date.now() + 15_000;
-    while (problem !== undefined && Date.now() < giveUpAt) {
-      await sleep(200);
-      problem = await conservationProblem(after, POPULATION, answered);
-    }
-    expect(problem).toBeUndefined();
+    expect(await settledConservationProblem(after, POPULATION, answered, 15_000)).toBeUndefined();
 
     // Checking every order out again charges nothing twice.
     await inParallel(ORDERS, 64, (i) => after.post(`/orders/checkout/${i}`));

@@ -9,6 +9,7 @@
  *   npx tsx bench/memory.ts [N]      (default 20000)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { HASH_ENCODING } from '../src/cluster/redis-conf.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
         '',
         '--appendonly',
         'no',
+        // The cluster's hash encoding, which decides the size of a saga's hash.
+        ...HASH_ENCODING.flatMap(([name, value]) => [`--${name}`, value]),
       ];
       children.push(spawn('redis-server', args, { stdio: 'ignore' }));
       const admin = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });

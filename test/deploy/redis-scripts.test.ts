@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  HASH_ENCODING,
   REPLICA_ACL,
   SENTINEL_CLIENT_ACL,
   SENTINEL_ON_REDIS_ACL,
@@ -185,6 +186,7 @@ describe('redis-start.sh', () => {
       'masterauth pw-replica',
       'maxmemory 256mb',
       'maxmemory-policy noeviction',
+      ...HASH_ENCODING.map(([name, value]) => `${name} ${value}`),
     ]);
     expect(
       runScript(REDIS_START, { ...GROUP, REDIS_SELF: 'redis-b', REDIS_MAXMEMORY: '1gb' }).conf,

@@ -63,6 +63,8 @@ conf="$dir/redis.conf"
   echo "min-replicas-max-lag 10"
   echo "maxmemory ${REDIS_MAXMEMORY:-256mb}"
   echo "maxmemory-policy noeviction"
+  # Saga hashes carry a journal of 100-400 bytes: keep them compact listpacks (src/cluster/redis-conf.ts).
+  echo "hash-max-listpack-value 1024"
   echo "user default off"
   echo "user admin on >$REDIS_ADMIN_PASSWORD ~* &* +@all"
   echo "user $REDIS_SERVICE on >$REDIS_SERVICE_PASSWORD resetkeys ~$REDIS_SERVICE:* resetchannels $acl_service"

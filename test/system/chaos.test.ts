@@ -53,9 +53,16 @@ async function survives(workload: Workload, fault: Fault): Promise<{ takeovers: 
   expect(result.faultError).toBeUndefined();
   expect(result.check.violations).toEqual([]);
   expect(row.serverErrors).toBe(0);
-  // 503 with Retry-After only where the fault makes the store refuse acknowledgements.
-  if (!fault.allowsUnavailable) expect(row.unavailable ?? 0).toBe(0);
-  expect(row.unresolved).toBe(0);
+  if (fault.allowsUnavailable) {
+    // The fault makes the store refuse acknowledgements for seconds: a client whose three tries
+    // all fell into it gives up with the 503 (its write applied once or not at all, which the
+    // checker accounts for). CI saw 2 such of 1,739 requests; it must not be anything else.
+    expect(row.unresolved).toBeLessThanOrEqual(row.unavailable ?? 0);
+  } else {
+    // 503 with Retry-After only where the fault makes the store refuse acknowledgements.
+    expect(row.unavailable ?? 0).toBe(0);
+    expect(row.unresolved).toBe(0);
+  }
   return { takeovers: row.takeovers ?? 0 };
 }
 

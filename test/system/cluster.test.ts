@@ -78,10 +78,10 @@ describe('nginx gateway config', () => {
     }
   });
 
-  it('gives every unkeyed POST the gateway request id as its key, and re-sends any request', () => {
+  it('gives every unkeyed POST but checkout the gateway request id as its key, and re-sends any request', () => {
     const conf = rendered();
     expect(conf).toMatch(
-      /map "\$request_method:\$http_idempotency_key" \$idempotency_key \{\s*"POST:" \$request_id;\s*default \$http_idempotency_key;/,
+      /map "\$request_method:\$http_idempotency_key:\$uri" \$idempotency_key \{\s*"~\^POST::\/orders\/checkout\/" "";\s*"~\^POST::" \$request_id;\s*default \$http_idempotency_key;/,
     );
     expect(conf).toContain('proxy_set_header Idempotency-Key $idempotency_key;');
     expect(conf).toContain('proxy_next_upstream error timeout http_502 http_503 non_idempotent;');

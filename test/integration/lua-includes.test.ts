@@ -23,19 +23,23 @@ const work = mkdtempSync(join(tmpdir(), 'lua-includes-'));
 let redis: Redis;
 
 const FILES: Record<string, string[]> = {
-  'shared/arith.lua': [
+  'fragments/arith.lua': [
     '-- A fragment whose second function fails on nil.',
     'local function double(x) return 2 * x end',
     'local function half(x) return x / 2 end',
     'local function broken(x) return x + nil end',
   ],
-  'lua/in_fragment.lua': ['-- fails in the fragment', '--- @include "../shared/arith"', 'return broken(1)'],
+  'lua/in_fragment.lua': [
+    '-- fails in the fragment',
+    '--- @include "../fragments/arith"',
+    'return broken(1)',
+  ],
   'lua/in_script.lua': [
-    '--- @include "../shared/arith"',
+    '--- @include "../fragments/arith"',
     'local twice = double(2)',
     "return redis.call('INCRBY', KEYS[1], 'not a number')",
   ],
-  'lua/works.lua': ['--- @include "../shared/arith"', 'return double(tonumber(ARGV[1]))'],
+  'lua/works.lua': ['--- @include "../fragments/arith"', 'return double(tonumber(ARGV[1]))'],
 };
 
 beforeAll(async () => {
@@ -69,7 +73,9 @@ describe('scripts with includes on Redis', () => {
     const error = await lua.in_fragment([], []).catch((reason: unknown) => reason);
     expect(error).toBeInstanceOf(Error);
     // Line 5 of the resolved text: the script's comment, then the fragment's four lines.
-    expect((error as Error).message).toMatch(/user_script:5 \(.*shared\/arith\.lua:4\): attempt to perform/);
+    expect((error as Error).message).toMatch(
+      /user_script:5 \(.*fragments\/arith\.lua:4\): attempt to perform/,
+    );
   });
 
   it('name the script file and line of an error raised after an include', async () => {

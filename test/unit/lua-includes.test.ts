@@ -34,12 +34,12 @@ describe('resolveLua', () => {
   const dir = tree({
     'lua/script.lua': [
       '-- the script',
-      '--- @include "../shared/a"',
-      '--- @include "../shared/b"',
+      '--- @include "../fragments/a"',
+      '--- @include "../fragments/b"',
       'return a() + b()',
     ],
-    'shared/a.lua': ['--- @include "b"', 'local function a() return b() end'],
-    'shared/b.lua': ['local function b()', '  return 1', 'end'],
+    'fragments/a.lua': ['--- @include "b"', 'local function a() return b() end'],
+    'fragments/b.lua': ['local function b()', '  return 1', 'end'],
   });
 
   it('puts each fragment in place of its directive, once, before what includes it', () => {
@@ -51,7 +51,7 @@ describe('resolveLua', () => {
       'end',
       'local function a() return b() end',
       // Already inserted through a.lua: the directive stays, a comment to Lua.
-      '--- @include "../shared/b"',
+      '--- @include "../fragments/b"',
       'return a() + b()',
     ]);
   });
@@ -62,19 +62,19 @@ describe('resolveLua', () => {
     const names = origins.map((origin) => origin.replace(/^.*\/t\d+\//, ''));
     expect(names).toEqual([
       'lua/script.lua:1',
-      'shared/b.lua:1',
-      'shared/b.lua:2',
-      'shared/b.lua:3',
-      'shared/a.lua:2',
+      'fragments/b.lua:1',
+      'fragments/b.lua:2',
+      'fragments/b.lua:3',
+      'fragments/a.lua:2',
       'lua/script.lua:3',
       'lua/script.lua:4',
     ]);
   });
 
   it('fails on an include that names no file, saying where', () => {
-    const bad = tree({ 'lua/s.lua': ['local x = 1', '--- @include "../shared/nope"'] });
+    const bad = tree({ 'lua/s.lua': ['local x = 1', '--- @include "../fragments/nope"'] });
     expect(() => resolveLua(at(bad, 'lua/s.lua'))).toThrow(
-      /lua\/s\.lua:2: no such include .*shared\/nope\.lua/,
+      /lua\/s\.lua:2: no such include .*fragments\/nope\.lua/,
     );
   });
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --target embedded|cluster|cluster-lean] [--quick] [--out DIR] [--profile DIR] [--only G,G]
+ * `npm run bench [-- --target embedded|cluster|cluster-lean|cluster-all-active] [--quick] [--out DIR] [--profile DIR] [--only G,G]
  *   [--env K=V]... [--quiet-load N]]`
  *
  * Starts the target and its ceiling, runs every scenario (bench/scenarios.ts) with wrk and the

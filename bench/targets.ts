@@ -20,8 +20,11 @@ import { freePorts } from '../src/cluster/ports.js';
 import type { ClusterState } from '../src/cluster/state.js';
 import { waitFor } from '../src/lib/retry.js';
 
-export const TARGETS = ['embedded', 'cluster', 'cluster-lean'] as const;
-/** `cluster-lean` is `npm run cluster -- up --lean`, reported beside the HA cluster, never instead. */
+export const TARGETS = ['embedded', 'cluster', 'cluster-lean', 'cluster-all-active'] as const;
+/**
+ * `cluster-lean` is `npm run cluster -- up --lean` and `cluster-all-active` is `up --all-active`,
+ * reported beside the HA cluster, never instead.
+ */
 export type TargetName = (typeof TARGETS)[number];
 
 export interface Endpoint {
@@ -150,12 +153,20 @@ async function startCeilingGateway(dir: string): Promise<{ port: number; childre
   return { port: listenPort, children };
 }
 
-async function startClusterTarget(opts: StartOptions, lean: boolean): Promise<Running> {
+async function startClusterTarget(
+  opts: StartOptions,
+  name: Exclude<TargetName, 'embedded'>,
+): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
   const serviceEnv = { ...opts.serviceEnv };
   if (opts.profileDir !== undefined)
     serviceEnv['NODE_OPTIONS'] = `--import ${profilerPreload(opts.profileDir)}`;
-  const cluster = await startCluster(join(dir, 'cluster'), { env: { LOG_LEVEL: 'warn' }, serviceEnv, lean });
+  const cluster = await startCluster(join(dir, 'cluster'), {
+    env: { LOG_LEVEL: 'warn' },
+    serviceEnv,
+    lean: name === 'cluster-lean',
+    allActive: name === 'cluster-all-active',
+  });
   const down = (): Promise<void> => stopCluster(cluster);
   const state = (): ClusterState => cluster.state();
   const ceiling = await startCeilingGateway(dir).catch(async (error: unknown) => {
@@ -170,7 +181,7 @@ async function startClusterTarget(opts: StartOptions, lean: boolean): Promise<Ru
         .map((c) => [c.name, c.pid]),
     );
   return {
-    name: lean ? 'cluster-lean' : 'cluster',
+    name,
     system: { host: HOST, port: state().gatewayPort },
     ceiling: { host: HOST, port: ceiling.port },
     systemPids: () => ({ ...byName(() => true), supervisor: state().supervisorPid }),
@@ -185,5 +196,5 @@ async function startClusterTarget(opts: StartOptions, lean: boolean): Promise<Ru
 }
 
 export function startTarget(name: TargetName, opts: StartOptions): Promise<Running> {
-  return name === 'embedded' ? startEmbeddedTarget(opts) : startClusterTarget(opts, name === 'cluster-lean');
+  return name === 'embedded' ? startEmbeddedTarget(opts) : startClusterTarget(opts, name);
 }

@@ -118,6 +118,8 @@ export interface ClusterOptions {
   serviceEnv?: Record<string, string>;
   /** `up --lean`: one process per service, one Sentinel, a master with one replica. */
   lean?: boolean;
+  /** `up --all-active`: both replicas of each service take work (default: one stands by). */
+  allActive?: boolean;
 }
 
 /** Clusters whose directory startCluster made: stopCluster removes it. */
@@ -133,8 +135,11 @@ export async function startCluster(dir?: string, options: ClusterOptions = {}): 
   const serviceArgs = Object.entries(options.serviceEnv ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
   const cliEnv = { ...process.env, GATEWAY_PORT: '0', ...env };
   try {
-    const lean = options.lean === true ? ['--lean'] : [];
-    await run(process.execPath, [CLI, 'up', '--dir', where, ...lean, ...serviceArgs], {
+    const flags = [
+      ...(options.lean === true ? ['--lean'] : []),
+      ...(options.allActive === true ? ['--all-active'] : []),
+    ];
+    await run(process.execPath, [CLI, 'up', '--dir', where, ...flags, ...serviceArgs], {
       env: cliEnv,
       timeout: 300_000,
     });

@@ -66,6 +66,8 @@ export interface PublisherOptions {
   queuePrefix: string;
   /** Quorum queues keep every message on disk anyway; into a classic one they go transient. */
   queueType: QueueType;
+  /** Whether the command queues are the single-active-consumer ones (rabbit-topology.ts). */
+  singleActive: boolean;
   commandTtlMs: number;
   batchesInFlight: number;
   /** Unique per bus, so correlation ids never collide between processes. */
@@ -90,7 +92,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       p,
       {
         participant: p,
-        queue: commandQueue(options.queuePrefix, p, options.queueType),
+        queue: commandQueue(options.queuePrefix, p, options.queueType, options.singleActive),
         waiting: [],
         inFlight: 0,
         scheduled: false,

@@ -11,6 +11,13 @@
  *     commands in it; the saga re-sends every SAGA_ATTEMPT_MS, so that costs a delay, not a
  *     saga (docs/architecture.md, Messaging). A classic queue has no delivery limit: a command that keeps
  *     failing its handler comes back (with back-off) until its expiry (COMMAND_TTL_MS).
+ * - With `singleActive` (AMQP_SINGLE_ACTIVE_CONSUMER), the queue is declared with
+ *   `x-single-active-consumer` (named `....single`, for the same reason): the broker delivers to
+ *   one consumer at a time and hands the queue, with the unacknowledged messages requeued, to
+ *   the next waiting consumer the moment that one's channel closes. On one machine that is the
+ *   cheaper way to run two replicas: a lone active consumer sees all the load and batches twice
+ *   as much as two halves would, while the standby costs nothing until it takes over
+ *   (docs/performance.md, "Active and standby replicas").
  * - `${prefix}dead-letter`: a headers exchange and a quorum queue. Only poison messages
  *   (rejected as malformed, or over the delivery limit) are bound into the queue: an expired
  *   command is dead-lettered by the broker too, but it is ordinary (the saga gave up on it
@@ -22,8 +29,13 @@ import type { Participant } from './bus.js';
 
 export const PARTICIPANTS = ['stock', 'payment'] as const satisfies readonly Participant[];
 
-export function commandQueue(prefix: string, participant: Participant, type: QueueType): string {
-  return `${prefix}${participant}.commands${type === 'quorum' ? '' : `.${type}`}`;
+export function commandQueue(
+  prefix: string,
+  participant: Participant,
+  type: QueueType,
+  singleActive = false,
+): string {
+  return `${prefix}${participant}.commands${type === 'quorum' ? '' : `.${type}`}${singleActive ? '.single' : ''}`;
 }
 
 export function deadLetterQueue(prefix: string): string {
@@ -38,6 +50,7 @@ export async function declareTopology(
   prefix: string,
   deliveryLimit: number,
   type: QueueType,
+  singleActive = false,
 ): Promise<void> {
   const deadLetter = deadLetterQueue(prefix);
   await channel.assertExchange(deadLetter, 'headers', { durable: true });
@@ -51,9 +64,10 @@ export async function declareTopology(
   }
   for (const participant of PARTICIPANTS) {
     const limit = type === 'quorum' ? { 'x-delivery-limit': deliveryLimit } : {};
-    await channel.assertQueue(commandQueue(prefix, participant, type), {
+    const single = singleActive ? { 'x-single-active-consumer': true } : {};
+    await channel.assertQueue(commandQueue(prefix, participant, type, singleActive), {
       durable: true,
-      arguments: { 'x-queue-type': type, 'x-dead-letter-exchange': deadLetter, ...limit },
+      arguments: { 'x-queue-type': type, 'x-dead-letter-exchange': deadLetter, ...limit, ...single },
     });
   }
 }

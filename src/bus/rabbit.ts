@@ -43,6 +43,8 @@ export interface RabbitBusOptions {
   batchesInFlight?: number;
   /** Command queues' type (rabbit-topology.ts). Default DEFAULT_QUEUE_TYPE. */
   queueType?: QueueType;
+  /** One consumer of each command queue at a time, the others standing by (rabbit-topology.ts). */
+  singleActiveConsumer?: boolean;
   /** Deliveries of one message before a quorum queue dead-letters it. Default 20 (~30 s of back-off). */
   deliveryLimit?: number;
   /** First back-off before a message whose handler threw is redelivered. Default 50 ms. */
@@ -75,9 +77,11 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
   const busId = randomUUID();
   const deliveryLimit = options.deliveryLimit ?? 20;
   const queueType = options.queueType ?? DEFAULT_QUEUE_TYPE;
+  const singleActive = options.singleActiveConsumer ?? false;
   const publisher = createPublisher({
     queuePrefix,
     queueType,
+    singleActive,
     commandTtlMs: options.commandTtlMs,
     batchesInFlight: options.batchesInFlight ?? 4,
     busId,
@@ -105,7 +109,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
       const channel = await fresh.createConfirmChannel();
       channel.on('error', (err: unknown) => log.warn({ err }, 'publishing channel error'));
       channel.on('close', reconnect(fresh));
-      await declareTopology(channel, queuePrefix, deliveryLimit, queueType);
+      await declareTopology(channel, queuePrefix, deliveryLimit, queueType, singleActive);
       await publisher.attach(channel);
       model = fresh;
       await Promise.all([...consumers.values()].map((consumer) => consumer.attach(fresh, reconnect(fresh))));
@@ -154,7 +158,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
       if (consumers.has(participant)) throw new Error(`already serving ${participant}`);
       const consumer = createConsumer({
         participant,
-        queue: commandQueue(queuePrefix, participant, queueType),
+        queue: commandQueue(queuePrefix, participant, queueType, singleActive),
         handler,
         prefetch: options.prefetch ?? 16,
         retryDelayMs: options.retryDelayMs ?? 50,

@@ -27,10 +27,30 @@ export interface Topology {
   sentinels: number;
   /** nginx instances sharing the gateway port; undefined: CLUSTER_GATEWAYS. */
   gateways: number | undefined;
+  /**
+   * Whether every replica of a service takes work at once. Otherwise the first replica is
+   * active and the others stand by: nginx sends them requests only when it fails (`backup`),
+   * and RabbitMQ delivers commands to one consumer at a time (AMQP_SINGLE_ACTIVE_CONSUMER).
+   * On one machine's shared cores a second active replica adds no CPU, only halves the
+   * batches each one makes (docs/performance.md, "Active and standby replicas").
+   */
+  allActive: boolean;
 }
 
-/** The default: any one process of any kind may die and every service keeps answering. */
-export const HA: Topology = { serviceReplicas: 2, redisPerService: 3, sentinels: 3, gateways: undefined };
+/**
+ * The default: any one process of any kind may die and every service keeps answering, its
+ * standby replica taking over.
+ */
+export const HA: Topology = {
+  serviceReplicas: 2,
+  redisPerService: 3,
+  sentinels: 3,
+  gateways: undefined,
+  allActive: false,
+};
+
+/** `up --all-active`: the HA topology with both replicas of each service taking work. */
+export const HA_ALL_ACTIVE: Topology = { ...HA, allActive: true };
 
 /**
  * `up --lean`: one process per service, one gateway, one Sentinel, and a Redis master with ONE
@@ -39,7 +59,13 @@ export const HA: Topology = { serviceReplicas: 2, redisPerService: 3, sentinels:
  * killed service is down until the supervisor restarts it. It exists to measure what the HA
  * topology costs on one machine (docs/performance.md), never as the default.
  */
-export const LEAN: Topology = { serviceReplicas: 1, redisPerService: 2, sentinels: 1, gateways: 1 };
+export const LEAN: Topology = {
+  serviceReplicas: 1,
+  redisPerService: 2,
+  sentinels: 1,
+  gateways: 1,
+  allActive: true,
+};
 
 /** `infra`: Redis, Sentinels, RabbitMQ and nginx; `services`: the order/stock/payment processes. */
 export type Group = 'infra' | 'services';
@@ -197,6 +223,7 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
             AMQP_URL: amqpUrl(secrets, rabbitPort),
             // One broker node: a quorum queue would replicate to nobody, only write to disk.
             AMQP_QUEUE_TYPE: 'classic',
+            AMQP_SINGLE_ACTIVE_CONSUMER: String(!topology.allActive),
             INSTANCE_ID: name,
             LOG_LEVEL: 'info',
             DATA_DIR: join(dir, name),
@@ -241,6 +268,7 @@ export async function prepareCluster(opts: PlanOptions): Promise<ClusterPlan> {
         errorLog: nginx.log,
         tempDir,
         upstreams,
+        standby: !topology.allActive,
       }),
     );
     // -e: the error log nginx uses before it has read its config (default /var/log/nginx).

@@ -22,10 +22,17 @@ export function renderTemplate(template: string, values: Readonly<Record<string,
 
 /**
  * `server` lines of one upstream. fail_timeout 2 s instead of the default 10 s: a replica that
- * failed is skipped only as long as a restart by the supervisor takes (about a second).
+ * failed is skipped only as long as a restart by the supervisor takes (about a second). With
+ * `standby`, every replica but the first is a `backup`: nginx sends it requests only while the
+ * first one fails (and for the fail_timeout after), re-sending the failed request to it.
  */
-export function upstreamServers(ports: readonly number[]): string {
-  return ports.map((port) => `server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n    ');
+export function upstreamServers(ports: readonly number[], standby = false): string {
+  return ports
+    .map(
+      (port, i) =>
+        `server 127.0.0.1:${port} max_fails=1 fail_timeout=2s${standby && i > 0 ? ' backup' : ''};`,
+    )
+    .join('\n    ');
 }
 
 export function gatewayConf(opts: {
@@ -42,6 +49,8 @@ export function gatewayConf(opts: {
   errorLog: string;
   tempDir: string;
   upstreams: { order: number[]; stock: number[]; payment: number[] };
+  /** All replicas but the first of each upstream stand by (upstreamServers). */
+  standby?: boolean;
   template?: string;
 }): string {
   const template = opts.template ?? readFileSync(GATEWAY_TEMPLATE, 'utf8');
@@ -54,8 +63,8 @@ export function gatewayConf(opts: {
     LISTEN: `127.0.0.1:${opts.listenPort}${opts.reuseport === true ? ' reuseport' : ''}`,
     STATUS_LISTEN:
       opts.statusPort === undefined ? `unix:${opts.tempDir}/status.sock` : `127.0.0.1:${opts.statusPort}`,
-    ORDER_SERVERS: upstreamServers(opts.upstreams.order),
-    STOCK_SERVERS: upstreamServers(opts.upstreams.stock),
-    PAYMENT_SERVERS: upstreamServers(opts.upstreams.payment),
+    ORDER_SERVERS: upstreamServers(opts.upstreams.order, opts.standby),
+    STOCK_SERVERS: upstreamServers(opts.upstreams.stock, opts.standby),
+    PAYMENT_SERVERS: upstreamServers(opts.upstreams.payment, opts.standby),
   });
 }

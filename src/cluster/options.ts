@@ -16,6 +16,8 @@ options:
   --env K=V          up: set K=V on every service process (repeatable)
   --lean             up: one process per service, one gateway, one Sentinel, a Redis master
                      with one replica (to measure what HA costs; not the default)
+  --all-active       up: both replicas of each service take work at once (by default the
+                     second stands by and takes over when the first fails)
 names: order-1 order-2 stock-1 stock-2 payment-1 payment-2 <svc>-redis-1..3 <svc>-redis-master
   <svc>-redis-replica sentinel-1..3 rabbitmq nginx-1 nginx-2 (nginx = nginx-1)`;
 
@@ -28,6 +30,7 @@ export interface CliOptions {
   groups: Set<Group>;
   serviceEnv: Record<string, string>;
   lean: boolean;
+  allActive: boolean;
   json: boolean;
 }
 
@@ -43,6 +46,7 @@ export function parseCli(argv: readonly string[], cfg: ClusterConfig): CliOption
       env: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       lean: { type: 'boolean' },
+      'all-active': { type: 'boolean' },
     },
   });
   const [command, target, ...rest] = positionals;
@@ -68,5 +72,6 @@ export function parseCli(argv: readonly string[], cfg: ClusterConfig): CliOption
     serviceEnv,
     json: values.json ?? false,
     lean: values.lean ?? false,
+    allActive: values['all-active'] ?? false,
   };
 }

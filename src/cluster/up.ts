@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterConfig } from '../lib/config.js';
 import type { Progress } from '../lib/progress.js';
-import { HA, LEAN, prepareCluster, serviceEntry } from './components.js';
+import { HA, HA_ALL_ACTIVE, LEAN, prepareCluster, serviceEntry } from './components.js';
 import { down } from './down.js';
 import type { CliOptions } from './options.js';
 import { ensurePackages } from './packages.js';
@@ -56,7 +56,7 @@ export async function up(opts: CliOptions, cfg: ClusterConfig, progress: Progres
     dir: opts.dir,
     groups: opts.groups,
     serviceEnv: opts.serviceEnv,
-    topology: opts.lean ? LEAN : HA,
+    topology: opts.lean ? LEAN : opts.allActive ? HA_ALL_ACTIVE : HA,
   });
   writePlan(plan);
   progress.step(`starting ${plan.components.length} components`);

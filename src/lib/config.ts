@@ -104,6 +104,11 @@ export interface Config {
   amqpBatchesInFlight: number;
   /** AMQP_QUEUE_TYPE: `classic` (transient messages) or `quorum` (replicated, on disk); see README. */
   amqpQueueType: QueueType;
+  /**
+   * AMQP_SINGLE_ACTIVE_CONSUMER: one replica of a participant consumes its commands at a time,
+   * the others stand by and take over when its channel closes (rabbit-topology.ts).
+   */
+  amqpSingleActiveConsumer: boolean;
   /** A command older than this is dropped unapplied; far shorter than recordTtlMs (saga step 6, Forget). */
   commandTtlMs: number;
   /** How long participants remember a saga's result or tombstone. */
@@ -137,6 +142,14 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
     throw new Error(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
   }
   return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(raw)}`);
 }
 
 function queueType(value: string): QueueType {
@@ -203,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     amqpPrefetch: int(env, 'AMQP_PREFETCH', 16, 1),
     amqpBatchesInFlight: int(env, 'AMQP_BATCHES_IN_FLIGHT', 4, 1),
     amqpQueueType: queueType(str(env, 'AMQP_QUEUE_TYPE', DEFAULT_QUEUE_TYPE)),
+    amqpSingleActiveConsumer: bool(env, 'AMQP_SINGLE_ACTIVE_CONSUMER', false),
     commandTtlMs,
     recordTtlMs,
     saga: {

@@ -108,6 +108,7 @@ export async function runService(
     prefetch: config.amqpPrefetch,
     batchesInFlight: config.amqpBatchesInFlight,
     queueType: config.amqpQueueType,
+    singleActiveConsumer: config.amqpSingleActiveConsumer,
     log,
     metrics: metrics.bus,
   });

@@ -18,8 +18,10 @@ import { createTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 const BROKER_PORT = 5672;
 const URL = `amqp://guest:guest@127.0.0.1:${BROKER_PORT}`;
 const PREFIX = `t-${randomUUID()}.`;
-/** Every prefix a test declared queues under, with their type, to purge and delete them. */
-const prefixes = new Map<string, QueueType>([[PREFIX, DEFAULT_QUEUE_TYPE]]);
+/** Every prefix a test declared queues under, with their kind, to purge and delete them. */
+const prefixes = new Map<string, { type: QueueType; single?: boolean }>([
+  [PREFIX, { type: DEFAULT_QUEUE_TYPE }],
+]);
 /** The command queue of the shared PREFIX. */
 const queueOf = (participant: 'stock' | 'payment'): string =>
   commandQueue(PREFIX, participant, DEFAULT_QUEUE_TYPE);
@@ -83,8 +85,9 @@ async function createProxy(): Promise<TcpProxy & { url: string }> {
   return Object.assign(proxy, { url: `amqp://guest:guest@127.0.0.1:${proxy.port}` });
 }
 
-async function purge(prefix: string, type: QueueType): Promise<void> {
-  for (const participant of PARTICIPANTS) await channel.purgeQueue(commandQueue(prefix, participant, type));
+async function purge(prefix: string, type: QueueType, single = false): Promise<void> {
+  for (const participant of PARTICIPANTS)
+    await channel.purgeQueue(commandQueue(prefix, participant, type, single));
   await channel.purgeQueue(deadLetterQueue(prefix));
 }
 
@@ -98,13 +101,13 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(buses.splice(0).map((bus) => bus.close()));
   await Promise.all(proxies.splice(0).map((proxy) => proxy.stop()));
-  for (const [prefix, type] of prefixes) await purge(prefix, type);
+  for (const [prefix, { type, single }] of prefixes) await purge(prefix, type, single);
 });
 
 afterAll(async () => {
-  for (const [prefix, type] of prefixes) {
+  for (const [prefix, { type, single }] of prefixes) {
     for (const participant of PARTICIPANTS)
-      await channel.deleteQueue(commandQueue(prefix, participant, type));
+      await channel.deleteQueue(commandQueue(prefix, participant, type, single));
     await channel.deleteQueue(deadLetterQueue(prefix));
     await channel.deleteExchange(deadLetterQueue(prefix));
     await channel.deleteExchange(gatherExchange(prefix));
@@ -282,7 +285,7 @@ describe('RabbitMQ bus: durability and redelivery', () => {
 describe('RabbitMQ bus: classic queues', () => {
   it('carries commands as transient messages in a classic queue of its own name', async () => {
     const prefix = `t-${randomUUID()}.`;
-    prefixes.set(prefix, 'classic');
+    prefixes.set(prefix, { type: 'classic' });
     const publisher = await newBus({ queuePrefix: prefix, queueType: 'classic' });
     const unanswered = publisher.request('stock', reserve('transient'), 10_000);
     await until(() => (publisher.stats().batchesConfirmed === 1 ? true : undefined), 'the confirm');
@@ -298,6 +301,40 @@ describe('RabbitMQ bus: classic queues', () => {
     const server = await newBus({ queuePrefix: prefix, queueType: 'classic' });
     await server.serve('stock', answerAll);
     expect(await requester.request('stock', reserve('classic'), 10_000)).toEqual(OK);
+  });
+});
+
+describe('RabbitMQ bus: one active consumer, the others standing by', () => {
+  it('hands every command to the first replica, and to the standby once the first is gone', async () => {
+    const prefix = `t-${randomUUID()}.`;
+    prefixes.set(prefix, { type: 'classic', single: true });
+    const options = { queuePrefix: prefix, queueType: 'classic', singleActiveConsumer: true } as const;
+    const handledBy: string[] = [];
+    const replica =
+      (name: string): Handler<StockCommand> =>
+      (commands) => {
+        for (const _ of commands) handledBy.push(name);
+        return Promise.resolve(commands.map(() => OK));
+      };
+    const requester = await newBus(options);
+    const active = await newBus(options);
+    await active.serve('stock', replica('active'));
+    const standby = await newBus(options);
+    await standby.serve('stock', replica('standby'));
+    expect(commandQueue(prefix, 'stock', 'classic', true)).toBe(`${prefix}stock.commands.classic.single`);
+
+    const send = (from: number): Promise<(Reply | undefined)[]> =>
+      Promise.all(
+        Array.from({ length: 40 }, (_, i) => requester.request('stock', reserve(`sac-${from + i}`), 10_000)),
+      );
+    expect(await send(0)).toEqual(Array.from({ length: 40 }, () => OK));
+    // Two consumers of an ordinary queue would each get some of these (round robin).
+    expect(handledBy.filter((n) => n === 'active')).toHaveLength(40);
+
+    await active.close();
+    handledBy.length = 0;
+    expect(await send(40)).toEqual(Array.from({ length: 40 }, () => OK));
+    expect(handledBy.filter((n) => n === 'standby')).toHaveLength(40);
   });
 });
 
@@ -370,7 +407,7 @@ describe('RabbitMQ bus: expiry and poison messages', () => {
 
   it('dead-letters a message that keeps crashing its handler (quorum queues)', async () => {
     const prefix = `t-${randomUUID()}.`;
-    prefixes.set(prefix, 'quorum');
+    prefixes.set(prefix, { type: 'quorum' });
     const bus = await newBus({ queuePrefix: prefix, queueType: 'quorum', deliveryLimit: 2, retryDelayMs: 5 });
     let calls = 0;
     await bus.serve('stock', () => {

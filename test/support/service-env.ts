@@ -56,6 +56,9 @@ export const LEFT_AT_DEFAULT: Readonly<Record<string, string>> = {
   AMQP_QUEUE_PREFIX: 'the broker is private to the deployment; the default prefix is fine',
   REDIS_WAIT_MAX_MS: 'the bounded wait for replicas before a 503: the default suits every deployment',
   AMQP_QUEUE_TYPE: 'compose and Helm run a three-node broker: quorum queues (the default) replicate',
+  AMQP_SINGLE_ACTIVE_CONSUMER:
+    'compose and Helm spread replicas over machines, where every active replica adds capacity; ' +
+    'npm run cluster (one machine) turns it on',
   ORDER_MAX_LINES: 'a documented limit of the API: the same in every deployment',
   ORDER_MAX_QUANTITY: 'a documented limit of the API: the same in every deployment',
 };
@@ -68,7 +71,7 @@ export function serviceConfigVariables(repoRoot: string): string[] {
   const end = source.indexOf('\n}\n', start);
   const body = source.slice(start, end < 0 ? undefined : end);
   const names = new Set<string>();
-  for (const match of body.matchAll(/\b(?:int|str)\(env, '([A-Z0-9_]+)'/g)) names.add(match[1] ?? '');
+  for (const match of body.matchAll(/\b(?:int|str|bool)\(env, '([A-Z0-9_]+)'/g)) names.add(match[1] ?? '');
   for (const match of body.matchAll(/\benv\['([A-Z0-9_]+)'\]/g)) names.add(match[1] ?? '');
   names.delete('');
   return [...names].sort();

@@ -108,6 +108,22 @@ describe('nginx gateway config', () => {
     expect(rendered()).toContain('listen unix:/tmp/x/temp/status.sock;');
   });
 
+  it('makes every replica but the first a backup when they stand by', () => {
+    const standby = gatewayConf({
+      listenPort: 18000,
+      workers: '1',
+      pidFile: '/p',
+      errorLog: '/e',
+      tempDir: '/t',
+      upstreams: { order: [1, 2], stock: [3, 4], payment: [5, 6] },
+      standby: true,
+    });
+    expect(standby).toContain('server 127.0.0.1:1 max_fails=1 fail_timeout=2s;');
+    expect(standby).toContain('server 127.0.0.1:2 max_fails=1 fail_timeout=2s backup;');
+    expect(standby).toContain('server 127.0.0.1:6 max_fails=1 fail_timeout=2s backup;');
+    expect(rendered()).not.toContain('backup');
+  });
+
   it('refuses a template placeholder it has no value for', () => {
     expect(() => renderTemplate('listen ${LISTEN}; x ${NOPE};', { LISTEN: '1' })).toThrow(/NOPE/);
   });

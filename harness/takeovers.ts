@@ -22,8 +22,11 @@ export interface CounterTrack {
   total: number;
 }
 
-/** Reads the counter's series and the process start time out of a Prometheus text exposition. */
-export function parseSample(text: string): CounterSample {
+/**
+ * Reads a counter's series (takeovers unless named) and the process start time out of a
+ * Prometheus text exposition.
+ */
+export function parseSample(text: string, counter = COUNTER): CounterSample {
   const sample: CounterSample = { start: Number.NaN, values: {} };
   for (const line of text.split('\n')) {
     if (line.startsWith('#')) continue;
@@ -32,7 +35,7 @@ export function parseSample(text: string): CounterSample {
     const series = line.slice(0, space);
     const value = Number(line.slice(space + 1));
     if (series === START) sample.start = value;
-    else if (series === COUNTER || series.startsWith(`${COUNTER}{`)) sample.values[series] = value;
+    else if (series === counter || series.startsWith(`${counter}{`)) sample.values[series] = value;
   }
   return sample;
 }

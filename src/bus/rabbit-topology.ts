@@ -33,7 +33,7 @@ export function commandQueue(
   prefix: string,
   participant: Participant,
   type: QueueType,
-  singleActive = false,
+  singleActive: boolean,
 ): string {
   return `${prefix}${participant}.commands${type === 'quorum' ? '' : `.${type}`}${singleActive ? '.single' : ''}`;
 }
@@ -50,7 +50,7 @@ export async function declareTopology(
   prefix: string,
   deliveryLimit: number,
   type: QueueType,
-  singleActive = false,
+  singleActive: boolean,
 ): Promise<void> {
   const deadLetter = deadLetterQueue(prefix);
   await channel.assertExchange(deadLetter, 'headers', { durable: true });

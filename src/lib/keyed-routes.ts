@@ -89,7 +89,7 @@ export function createRoute<K extends string>(app: App, write: CreateWrite<K>): 
 }
 
 /** The fingerprint (a SHA-256) is bound only with a key: an unkeyed write gets none. */
-function keyOf(request: { method: string; url: string; headers: IdempotencyHeaders }): KeyOf {
+export function keyOf(request: { method: string; url: string; headers: IdempotencyHeaders }): KeyOf {
   const key = request.headers['idempotency-key'];
   return { key, fingerprint: key === undefined ? '' : fingerprintOf(request) };
 }

@@ -24,7 +24,7 @@ const prefixes = new Map<string, { type: QueueType; single?: boolean }>([
 ]);
 /** The command queue of the shared PREFIX. */
 const queueOf = (participant: 'stock' | 'payment'): string =>
-  commandQueue(PREFIX, participant, DEFAULT_QUEUE_TYPE);
+  commandQueue(PREFIX, participant, DEFAULT_QUEUE_TYPE, false);
 const OK: Reply = { ok: true };
 
 let admin: ChannelModel;
@@ -107,7 +107,7 @@ afterEach(async () => {
 afterAll(async () => {
   for (const [prefix, { type, single }] of prefixes) {
     for (const participant of PARTICIPANTS)
-      await channel.deleteQueue(commandQueue(prefix, participant, type, single));
+      await channel.deleteQueue(commandQueue(prefix, participant, type, single ?? false));
     await channel.deleteQueue(deadLetterQueue(prefix));
     await channel.deleteExchange(deadLetterQueue(prefix));
     await channel.deleteExchange(gatherExchange(prefix));
@@ -289,7 +289,7 @@ describe('RabbitMQ bus: classic queues', () => {
     const publisher = await newBus({ queuePrefix: prefix, queueType: 'classic' });
     const unanswered = publisher.request('stock', reserve('transient'), 10_000);
     await until(() => (publisher.stats().batchesConfirmed === 1 ? true : undefined), 'the confirm');
-    const queue = commandQueue(prefix, 'stock', 'classic');
+    const queue = commandQueue(prefix, 'stock', 'classic', false);
     expect(queue).toBe(`${prefix}stock.commands.classic`);
     const [message] = await drain(queue);
     // 1 = transient: the broker keeps it in memory only (README "What a broker crash costs").

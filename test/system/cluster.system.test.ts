@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../harness/client.js';
 import { startCluster, stopCluster, type Cluster } from '../../harness/cluster.js';
+import { parseSample } from '../../harness/takeovers.js';
 import { conservationProblem, settledConservationProblem } from '../support/conservation.js';
 import { describeBadInput } from '../suites/bad-input.js';
 import { describeConsistency, inParallel } from '../suites/consistency.js';
@@ -30,11 +31,8 @@ describeConsistency('cluster', () => cluster.url);
 /** Lua script calls a service process has made (its own /metrics, on its own port). */
 async function scriptCalls(name: string): Promise<number> {
   const response = await fetch(`http://127.0.0.1:${cluster.component(name).port}/metrics`);
-  let calls = 0;
-  for (const line of (await response.text()).split('\n')) {
-    if (line.startsWith('redis_script_duration_seconds_count')) calls += Number(line.split(' ').pop());
-  }
-  return calls;
+  const { values } = parseSample(await response.text(), 'redis_script_duration_seconds_count');
+  return Object.values(values).reduce((sum, calls) => sum + calls, 0);
 }
 
 describe('active and standby replicas (cluster)', () => {

@@ -6,14 +6,13 @@ import {
   IDEMPOTENCY_HEADERS,
   MAX_BATCH,
   amount,
-  fingerprintOf,
   pathParams,
   sendOutcome,
   type App,
   type IdempotencyHeaders,
 } from '../../lib/http.js';
 import { MAX_AMOUNT, refused } from '../../lib/outcome.js';
-import { createRoute } from '../../lib/keyed-routes.js';
+import { createRoute, keyOf } from '../../lib/keyed-routes.js';
 import { MESSAGE, responses } from '../../lib/openapi.js';
 import type { PriceLookup } from './price.js';
 import type { Checkout } from './saga.js';
@@ -83,14 +82,8 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
       const cost = quantity * itemPrice;
       if (!Number.isSafeInteger(cost) || cost > MAX_AMOUNT)
         return sendOutcome(reply, refused('overflow'), {});
-      const outcome = await store.addItem(
-        orderId,
-        itemId,
-        quantity,
-        itemPrice,
-        request.headers['idempotency-key'],
-        fingerprintOf(request),
-      );
+      const { key, fingerprint } = keyOf(request);
+      const outcome = await store.addItem(orderId, itemId, quantity, itemPrice, key, fingerprint);
       return sendOutcome(reply, outcome, { msg: `item ${itemId} added to order ${orderId}` });
     },
   );
@@ -105,13 +98,8 @@ export function orderRoutes(app: App, { store, checkout, price }: OrderDeps): vo
       },
     },
     async (request, reply) => {
-      const key = request.headers['idempotency-key'];
-      // The fingerprint (a SHA-256) only matters with a key: unkeyed checkouts skip it.
-      const outcome = await checkout.checkout(
-        request.params.order_id,
-        key,
-        key === undefined ? undefined : fingerprintOf(request),
-      );
+      const { key, fingerprint } = keyOf(request);
+      const outcome = await checkout.checkout(request.params.order_id, key, fingerprint);
       return sendOutcome(reply, outcome, { msg: 'Checkout successful' });
     },
   );

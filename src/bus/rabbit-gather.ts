@@ -6,7 +6,10 @@
  * say how many queues a message reached, so the asker always waits out the window.
  *
  * One plain channel per connection, opened by `attach` on every (re)connection: the exclusive
- * queues die with their connection and are declared and bound again on the next.
+ * queues die with their connection and are declared and bound again on the next. A channel
+ * that the broker closes alone (a channel error, the connection still up) calls `lost`, which
+ * drops the connection, so the recovery's next `attach` opens a channel again: without it the
+ * process would neither ask nor answer until some other failure reconnected it.
  */
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Log } from '../lib/log.js';
@@ -18,8 +21,11 @@ export function gatherExchange(prefix: string): string {
 }
 
 export interface RabbitGathering extends Gathering {
-  /** Opens the channel on a new connection and binds every answering topic again. */
-  attach(model: ChannelModel): Promise<void>;
+  /**
+   * Opens the channel on a new connection and binds every answering topic again; `lost` is
+   * called when that channel dies while the gathering is open.
+   */
+  attach(model: ChannelModel, lost: () => void): Promise<void>;
   /** Ends open gathers with what arrived; later ones answer [] at once. */
   close(): void;
 }
@@ -79,11 +85,12 @@ export function createRabbitGathering(options: {
   }
 
   return {
-    async attach(model) {
+    async attach(model, lost) {
       const ch = await model.createChannel();
       ch.on('error', (err: unknown) => log.warn({ err }, 'gather channel error'));
       ch.on('close', () => {
         if (channel === ch) channel = undefined;
+        if (!closed) lost();
       });
       await ch.assertExchange(exchange, 'direct', { durable: true });
       // Direct reply-to demands that the consumer exist before the first question goes out.

@@ -105,7 +105,7 @@ export async function createRabbitBus(options: RabbitBusOptions): Promise<Rabbit
     try {
       // Before the publisher: requests are answered once it is attached, but the connection
       // counts as made (`connect`, reconnects) only when setup ends; keep that gap as it was.
-      await gathering.attach(fresh);
+      await gathering.attach(fresh, reconnect(fresh));
       const channel = await fresh.createConfirmChannel();
       channel.on('error', (err: unknown) => log.warn({ err }, 'publishing channel error'));
       channel.on('close', reconnect(fresh));

@@ -492,4 +492,17 @@ describe('RabbitMQ bus: gathering from every replica', () => {
     );
     expect(byInstance(await asker.gather('order.metrics', 1000))).toEqual(['comes-back']);
   });
+
+  it('asks and answers again after the broker closed its gather channel alone', async () => {
+    const bus = await newBus();
+    await bus.answer('order.metrics', () => Promise.resolve({ instance: 'self' }));
+    expect(byInstance(await bus.gather('order.metrics', 1000))).toEqual(['self']);
+    // A question to a missing exchange is a channel error: the broker closes that channel
+    // and leaves the connection up.
+    await channel.deleteExchange(gatherExchange(PREFIX));
+    expect(await bus.gather('order.metrics', 300)).toEqual([]);
+    await until(() => (bus.stats().reconnects >= 1 && bus.connected() ? true : undefined), 'reconnect');
+    // The new connection declared the exchange and bound the answer again.
+    expect(byInstance(await bus.gather('order.metrics', 1000))).toEqual(['self']);
+  });
 });

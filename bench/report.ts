@@ -2,6 +2,7 @@
  * The benchmark's outputs: the JSON of a run, its Markdown table, and the check against the
  * goals of issue 7 (which a run reports but never enforces: speed depends on the machine).
  */
+import type { HopCost } from './hop-cost.js';
 import type { RunFacts, ScenarioResult, Settings } from './scenarios.js';
 import type { TargetName } from './targets.js';
 
@@ -22,6 +23,11 @@ export interface Meta {
   /** /proc/loadavg (1, 5, 15 min) before the run and after it. */
   loadBefore: [number, number, number];
   loadAfter: [number, number, number];
+  /**
+   * One loopback round trip between two processes, measured before the target started
+   * (bench/hop-cost.ts); absent in results older than the probe.
+   */
+  hop?: HopCost;
   /** `--env` given to the service processes (empty: their defaults). */
   serviceEnv: Record<string, string>;
   /** The system's processes at the start, by name (to name the profiles of `--profile`). */
@@ -174,6 +180,14 @@ function cpuPerCheckoutTable(scenarios: readonly ScenarioResult[]): string[] {
   ];
 }
 
+/** The machine's cost of one hop, as the reports and the README state it. */
+export function hopSentence(hop: HopCost): string {
+  return (
+    `One loopback round trip between two processes took ${hop.wallUs} µs and ${hop.cpuUsPerSide} ` +
+    `CPU-µs on each side (${hop.roundTrips.toLocaleString('en-US')} round trips before the run).`
+  );
+}
+
 export function markdown(report: Report): string {
   const { meta, settings, scenarios, facts, goals } = report;
   const lines = [
@@ -183,7 +197,8 @@ export function markdown(report: Report): string {
       `Node ${meta.node}, ${meta.cores} cores, load average ${meta.loadBefore.join(' ')} ` +
       `before and ${meta.loadAfter.join(' ')} after; wrk ${settings.threads} threads × ${settings.connections} ` +
       `connections, ${settings.seconds} s per run (${settings.pointSeconds} s per point operation, ` +
-      `${settings.latencySeconds} s per open-loop level).`,
+      `${settings.latencySeconds} s per open-loop level).` +
+      (meta.hop === undefined ? '' : ` ${hopSentence(meta.hop)}`),
     '',
     "| scenario | req/s | ÷ ceiling | p50 | p90 | p99 | max (ms) | 2xx / 4xx / 5xx / errors | CPU % (per process, gen = load generator) | CPU-µs per request | others' CPU % |",
     '|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|',

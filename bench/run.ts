@@ -22,7 +22,8 @@ import { parseArgs } from 'node:util';
 import { loadAverage } from './cpu.js';
 import { WRK } from './load.js';
 import { latencyPlot } from './plot.js';
-import { evaluateGoals, markdown, type Report } from './report.js';
+import { evaluateGoals, hopSentence, markdown, type Report } from './report.js';
+import { measureHopCost } from './hop-cost.js';
 import { GROUPS, runScenarios, scenarioCount, type Group, type Settings } from './scenarios.js';
 import { startTarget, TARGETS, type Running } from './targets.js';
 import { commitMeasured, resultsDir } from '../scripts/results.js';
@@ -105,6 +106,9 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const loadBefore = loadAverage();
   console.log(`bench ${targetName}${settings.quick ? ' --quick' : ''}: load average ${loadBefore.join(' ')}`);
+  // Before the target starts, so nothing else of the bench's runs beside it.
+  const hop = await measureHopCost(settings.quick ? 1000 : 10_000);
+  console.log(hopSentence(hop));
   // Step 1 starts the target, then one step per scenario; on stderr, so stdout stays the report.
   const progress = createProgress(process.stderr, 1 + scenarioCount(settings, groups));
   progress.step(`starting the ${targetName} target`);
@@ -141,6 +145,7 @@ async function main(): Promise<void> {
       cores: availableParallelism(),
       loadBefore,
       loadAfter: loadAverage(),
+      hop,
       serviceEnv,
       pids,
     },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { latencyPlot } from '../bench/plot.js';
-import type { Report } from '../bench/report.js';
+import { hopSentence, type Report } from '../bench/report.js';
 import { formatTable, type Row } from '../harness/report.js';
 
 export const BENCH_TARGETS = ['embedded', 'cluster'] as const;
@@ -90,7 +90,8 @@ function benchBlock(label: string, target: string, report: Report): string {
   const missed = goals.filter((g) => !g.met).map((g) => `${g.goal} (${g.value})`);
   return [
     `${target[0]?.toUpperCase() ?? ''}${target.slice(1)} ([JSON](bench/results/${target}.json)): commit ${meta.commit}, ${day(meta.startedAt)}, ` +
-      `${meta.cores} cores, ${load(meta.loadBefore)} before the run.`,
+      `${meta.cores} cores, ${load(meta.loadBefore)} before the run.` +
+      (meta.hop === undefined ? '' : ` ${hopSentence(meta.hop)}`),
     '',
     '| scenario | req/s | ÷ ceiling | p50 | p99 (ms) | CPU-µs per request |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',

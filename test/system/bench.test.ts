@@ -61,6 +61,10 @@ describe('npm run bench -- --quick (embedded)', () => {
     );
     expect(report.meta.target).toBe('embedded');
     expect(report.meta.loadBefore).toHaveLength(3);
+    // The machine's cost of one hop, measured before the target started, beside the results.
+    expect(report.meta.hop?.roundTrips).toBe(1000);
+    expect(report.meta.hop?.cpuUsPerSide).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'latest-embedded.md'), 'utf8')).toContain('One loopback round trip');
   });
 
   it('runs every scenario with answers from the server and ordered percentiles', () => {

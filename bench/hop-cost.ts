@@ -1,0 +1,102 @@
+/**
+ * What one hop costs on the machine the bench runs on: a one-byte TCP ping-pong over loopback
+ * between the bench and a child process, measured before the target starts. Every checkout is
+ * a chain of such hops (about 37 wake-ups at low load, docs/performance.md), so this figure,
+ * printed beside every result, tells two machines (or two days of one shared VM) apart: on
+ * this project's VM a round trip across cores cost 64-80 CPU-µs per side, on one core 22-31.
+ */
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export interface HopCost {
+  /** Round trips measured (after as many again to warm up). */
+  roundTrips: number;
+  /** Wall time per round trip, µs. */
+  wallUs: number;
+  /**
+   * CPU time per round trip of the echoing child, µs: one side's share (the sides do the same
+   * work; the child runs nothing else, where the bench process may).
+   */
+  cpuUsPerSide: number;
+}
+
+/**
+ * The echoing side: prints its port, echoes every byte, and answers each line on stdin with
+ * its own CPU time so far in µs (exiting after the line `exit`). Plain JavaScript, so it
+ * starts without a loader.
+ */
+const ECHO = `
+const net = require('node:net');
+const server = net.createServer({ noDelay: true }, (socket) => socket.on('data', (data) => socket.write(data)));
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+let input = '';
+process.stdin.on('data', (data) => {
+  input += data;
+  for (let end = input.indexOf('\\n'); end >= 0; end = input.indexOf('\\n')) {
+    const line = input.slice(0, end);
+    input = input.slice(end + 1);
+    const { user, system } = process.cpuUsage();
+    process.stdout.write(user + system + '\\n', () => line === 'exit' && process.exit(0));
+  }
+});
+`;
+
+export async function measureHopCost(roundTrips = 10_000): Promise<HopCost> {
+  const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  let waiting: (() => void) | undefined;
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    lines.push(...parts);
+    waiting?.();
+  });
+  const nextLine = async (): Promise<string> => {
+    while (lines.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
+    return lines.shift() ?? '';
+  };
+  try {
+    const port = Number(await nextLine());
+    const socket = connect({ host: '127.0.0.1', port, noDelay: true });
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const pingPong = (count: number): Promise<void> =>
+      new Promise((resolve) => {
+        let left = count;
+        const onData = (): void => {
+          if (--left === 0) {
+            socket.off('data', onData);
+            resolve();
+          } else socket.write('x');
+        };
+        socket.on('data', onData);
+        socket.write('x');
+      });
+    await pingPong(roundTrips);
+    // The wall clock brackets both readings of the child's CPU, so the interval it charges
+    // lies inside the one timed (the two readings add well under a millisecond).
+    const startedAt = performance.now();
+    const before = await childCpu(child.stdin, nextLine, false);
+    await pingPong(roundTrips);
+    const after = await childCpu(child.stdin, nextLine, true);
+    const wallUs = ((performance.now() - startedAt) * 1000) / roundTrips;
+    socket.destroy();
+    return { roundTrips, wallUs: round1(wallUs), cpuUsPerSide: round1((after - before) / roundTrips) };
+  } finally {
+    if (child.exitCode === null) child.kill();
+  }
+}
+
+/** The child's CPU time so far, µs; `last` lets it exit after answering. */
+async function childCpu(
+  stdin: NodeJS.WritableStream,
+  nextLine: () => Promise<string>,
+  last: boolean,
+): Promise<number> {
+  stdin.write(last ? 'exit\n' : 'read\n');
+  return Number(await nextLine());
+}
+
+const round1 = (value: number): number => Math.round(value * 10) / 10;

@@ -4,15 +4,8 @@
  * What the stock and payment stores share; each adds its own saga step (reserve, charge).
  */
 import { MAX_AMOUNT, OK, refused, type Outcome, type Reason } from './outcome.js';
-import {
-  groupCommit,
-  openDatabase,
-  opRecords,
-  type Db,
-  type GroupCommit,
-  type OpRecords,
-  type SqliteStoreOptions,
-} from './sqlite.js';
+import { groupCommit, openDatabase, type Db, type GroupCommit, type SqliteStoreOptions } from './sqlite.js';
+import { opRecords, type OpRecords } from './sqlite-records.js';
 
 /** `a + b` if it stays within MAX_AMOUNT; both are safe non-negative integers, so this is exact. */
 export function addWithin(a: number, b: number): number | undefined {

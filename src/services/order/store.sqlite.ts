@@ -11,13 +11,8 @@
 import { DEFAULT_ORDER_LIMITS, type OrderLimits } from '../../lib/config.js';
 import { decodeItems, encodeLine } from '../../lib/items.js';
 import { MAX_AMOUNT, OK, refused, type Outcome, type Reason } from '../../lib/outcome.js';
-import {
-  expiryPurge,
-  groupCommit,
-  opRecords,
-  openDatabase,
-  type SqliteStoreOptions,
-} from '../../lib/sqlite.js';
+import { expiryPurge, groupCommit, openDatabase, type SqliteStoreOptions } from '../../lib/sqlite.js';
+import { opRecords } from '../../lib/sqlite-records.js';
 import { addColumns, linkSaga, sqliteSagaRecords, toSaga, type SagaRow } from './records.sqlite.js';
 import type {
   Begin,

@@ -3,7 +3,8 @@
  * committed with the others of the same event-loop turn (group commit, src/lib/sqlite.ts).
  * Rules: docs/store-semantics.md as checked by test/conformance/payment*.ts.
  */
-import { sagaRecords, type Attempt, type SqliteStoreOptions } from '../../lib/sqlite.js';
+import type { SqliteStoreOptions } from '../../lib/sqlite.js';
+import { sagaRecords, type Attempt } from '../../lib/sqlite-records.js';
 import { openBalanceDb } from '../../lib/sqlite-balance.js';
 import type { PaymentStore } from './store.js';
 

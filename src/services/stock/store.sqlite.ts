@@ -4,7 +4,8 @@
  * Rules: docs/store-semantics.md as checked by test/conformance/stock*.ts.
  */
 import { aggregate, decodeItems, encodeItems, type ItemLine } from '../../lib/items.js';
-import { sagaRecords, type Attempt, type SqliteStoreOptions } from '../../lib/sqlite.js';
+import type { SqliteStoreOptions } from '../../lib/sqlite.js';
+import { sagaRecords, type Attempt } from '../../lib/sqlite-records.js';
 import { openBalanceDb } from '../../lib/sqlite-balance.js';
 import type { Item, StockStore } from './store.js';
 

@@ -6,8 +6,10 @@
  * this project's VM a round trip across cores cost 64-80 CPU-µs per side, on one core 22-31.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 
 export interface HopCost {
   /** Round trips measured (after as many again to warm up). */
@@ -28,40 +30,33 @@ export interface HopCost {
  */
 const ECHO = `
 const net = require('node:net');
+const readline = require('node:readline');
 const server = net.createServer({ noDelay: true }, (socket) => socket.on('data', (data) => socket.write(data)));
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
-let input = '';
-process.stdin.on('data', (data) => {
-  input += data;
-  for (let end = input.indexOf('\\n'); end >= 0; end = input.indexOf('\\n')) {
-    const line = input.slice(0, end);
-    input = input.slice(end + 1);
-    const { user, system } = process.cpuUsage();
-    process.stdout.write(user + system + '\\n', () => line === 'exit' && process.exit(0));
-  }
+readline.createInterface({ input: process.stdin }).on('line', (line) => {
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(user + system + '\\n', () => line === 'exit' && process.exit(0));
 });
 `;
 
 export async function measureHopCost(roundTrips = 10_000): Promise<HopCost> {
   const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let waiting: (() => void) | undefined;
-  let buffered = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    lines.push(...parts);
-    waiting?.();
-  });
+  // The iterator buffers lines that arrive before they are asked for.
+  const lines: AsyncIterator<string> = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const nextLine = async (): Promise<string> => {
-    while (lines.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
-    return lines.shift() ?? '';
+    const line = await lines.next();
+    if (line.done === true) throw new Error('the echo process ended early');
+    return line.value;
+  };
+  /** The child's CPU time so far, µs; `exit` lets it exit after answering. */
+  const childCpu = (line: 'read' | 'exit'): Promise<number> => {
+    child.stdin.write(`${line}\n`);
+    return nextLine().then(Number);
   };
   try {
     const port = Number(await nextLine());
     const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    await once(socket, 'connect');
     const pingPong = (count: number): Promise<void> =>
       new Promise((resolve) => {
         let left = count;
@@ -78,25 +73,15 @@ export async function measureHopCost(roundTrips = 10_000): Promise<HopCost> {
     // The wall clock brackets both readings of the child's CPU, so the interval it charges
     // lies inside the one timed (the two readings add well under a millisecond).
     const startedAt = performance.now();
-    const before = await childCpu(child.stdin, nextLine, false);
+    const before = await childCpu('read');
     await pingPong(roundTrips);
-    const after = await childCpu(child.stdin, nextLine, true);
+    const after = await childCpu('exit');
     const wallUs = ((performance.now() - startedAt) * 1000) / roundTrips;
     socket.destroy();
     return { roundTrips, wallUs: round1(wallUs), cpuUsPerSide: round1((after - before) / roundTrips) };
   } finally {
     if (child.exitCode === null) child.kill();
   }
-}
-
-/** The child's CPU time so far, µs; `last` lets it exit after answering. */
-async function childCpu(
-  stdin: NodeJS.WritableStream,
-  nextLine: () => Promise<string>,
-  last: boolean,
-): Promise<number> {
-  stdin.write(last ? 'exit\n' : 'read\n');
-  return Number(await nextLine());
 }
 
 const round1 = (value: number): number => Math.round(value * 10) / 10;

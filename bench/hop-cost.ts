@@ -4,12 +4,19 @@
  * a chain of such hops (about 37 wake-ups at low load, docs/performance.md), so this figure,
  * printed beside every result, tells two machines (or two days of one shared VM) apart: on
  * this project's VM a round trip across cores cost 64-80 CPU-µs per side, on one core 22-31.
+ *
+ * Two figures, because they differ by up to 5x on a VM: back to back (each side wakes while
+ * its core is still busy), and after an idle pause (each side wakes from an idle, halted
+ * core), which is what every hop of a checkout pays at low load. On 2026-11-30 after a
+ * reboot, the first fell to 45 µs while the second stayed at 220-310 µs, and a lone checkout
+ * still took 7-9 ms: the idle figure is the one that predicts low-load latency.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface HopCost {
   /** Round trips measured (after as many again to warm up). */
@@ -21,7 +28,17 @@ export interface HopCost {
    * work; the child runs nothing else, where the bench process may).
    */
   cpuUsPerSide: number;
+  /** Round trips each made after `idleGapMs` of silence, and the gap. */
+  idleRoundTrips?: number;
+  idleGapMs?: number;
+  /** Median wall time of one of those round trips, µs. */
+  idleWallUs?: number;
+  /** CPU time per such round trip of the echoing child, µs: what waking from idle costs a side. */
+  idleCpuUsPerSide?: number;
 }
+
+/** Silence before each idle round trip: longer than any busy-poll, so both cores go idle. */
+const IDLE_GAP_MS = 5;
 
 /**
  * The echoing side: prints its port, echoes every byte, and answers each line on stdin with
@@ -39,7 +56,7 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
 });
 `;
 
-export async function measureHopCost(roundTrips = 10_000): Promise<HopCost> {
+export async function measureHopCost(roundTrips = 10_000, idleRoundTrips = 200): Promise<HopCost> {
   const child = spawn(process.execPath, ['-e', ECHO], { stdio: ['pipe', 'pipe', 'inherit'] });
   // The iterator buffers lines that arrive before they are asked for.
   const lines: AsyncIterator<string> = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -75,13 +92,36 @@ export async function measureHopCost(roundTrips = 10_000): Promise<HopCost> {
     const startedAt = performance.now();
     const before = await childCpu('read');
     await pingPong(roundTrips);
-    const after = await childCpu('exit');
+    const after = await childCpu('read');
     const wallUs = ((performance.now() - startedAt) * 1000) / roundTrips;
+    const idleWalls: number[] = [];
+    for (let i = 0; i < idleRoundTrips; i++) {
+      await sleep(IDLE_GAP_MS);
+      const sentAt = performance.now();
+      await pingPong(1);
+      idleWalls.push((performance.now() - sentAt) * 1000);
+    }
+    const idleAfter = await childCpu('exit');
     socket.destroy();
-    return { roundTrips, wallUs: round1(wallUs), cpuUsPerSide: round1((after - before) / roundTrips) };
+    return {
+      roundTrips,
+      wallUs: round1(wallUs),
+      cpuUsPerSide: round1((after - before) / roundTrips),
+      idleRoundTrips,
+      idleGapMs: IDLE_GAP_MS,
+      idleWallUs: round1(median(idleWalls)),
+      // The reading of the child's CPU between the two phases is charged here: one line each
+      // way, a few µs against ~idleRoundTrips wake-ups.
+      idleCpuUsPerSide: round1((idleAfter - after) / Math.max(1, idleRoundTrips)),
+    };
   } finally {
     if (child.exitCode === null) child.kill();
   }
 }
 
 const round1 = (value: number): number => Math.round(value * 10) / 10;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length / 2)] ?? 0);
+}

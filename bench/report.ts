@@ -182,9 +182,14 @@ function cpuPerCheckoutTable(scenarios: readonly ScenarioResult[]): string[] {
 
 /** The machine's cost of one hop, as the reports and the README state it. */
 export function hopSentence(hop: HopCost): string {
-  return (
+  const backToBack =
     `One loopback round trip between two processes took ${hop.wallUs} µs and ${hop.cpuUsPerSide} ` +
-    `CPU-µs on each side (${hop.roundTrips.toLocaleString('en-US')} round trips before the run).`
+    `CPU-µs on each side`;
+  const trips = hop.roundTrips.toLocaleString('en-US');
+  if (hop.idleWallUs === undefined) return `${backToBack} (${trips} round trips before the run).`;
+  return (
+    `${backToBack} back to back, and ${hop.idleWallUs} µs (median) and ${hop.idleCpuUsPerSide} CPU-µs ` +
+    `after ${hop.idleGapMs} ms idle (${trips} and ${hop.idleRoundTrips} round trips before the run).`
   );
 }
 

@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   const loadBefore = loadAverage();
   console.log(`bench ${targetName}${settings.quick ? ' --quick' : ''}: load average ${loadBefore.join(' ')}`);
   // Before the target starts, so nothing else of the bench's runs beside it.
-  const hop = await measureHopCost(settings.quick ? 1000 : 10_000);
+  const hop = await measureHopCost(settings.quick ? 1000 : 10_000, settings.quick ? 50 : 200);
   console.log(hopSentence(hop));
   // Step 1 starts the target, then one step per scenario; on stderr, so stdout stays the report.
   const progress = createProgress(process.stderr, 1 + scenarioCount(settings, groups));

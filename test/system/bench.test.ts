@@ -64,6 +64,8 @@ describe('npm run bench -- --quick (embedded)', () => {
     // The machine's cost of one hop, measured before the target started, beside the results.
     expect(report.meta.hop?.roundTrips).toBe(1000);
     expect(report.meta.hop?.cpuUsPerSide).toBeGreaterThan(0);
+    expect(report.meta.hop?.idleRoundTrips).toBe(50);
+    expect(report.meta.hop?.idleWallUs).toBeGreaterThan(0);
     expect(readFileSync(join(out, 'latest-embedded.md'), 'utf8')).toContain('One loopback round trip');
   });
 

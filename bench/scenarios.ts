@@ -61,13 +61,14 @@ export interface RunFacts {
   peak: number;
 }
 
-const STOCK_PER_ITEM = 1_000_000;
-const CREDIT_PER_USER = 1_000_000;
-const PRICE = 1;
+export const STOCK_PER_ITEM = 1_000_000;
+export const CREDIT_PER_USER = 1_000_000;
+export const PRICE = 1;
 
 const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
-async function call(at: Endpoint, method: 'GET' | 'POST', path: string): Promise<number> {
+/** One request that must answer 200; answers its milliseconds. */
+export async function call(at: Endpoint, method: 'GET' | 'POST', path: string): Promise<number> {
   const started = performance.now();
   const response = await fetch(`http://${at.host}:${at.port}${path}`, { method });
   const body = await response.text();

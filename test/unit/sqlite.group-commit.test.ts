@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { checkpointInBackground } from '../../src/lib/sqlite-checkpoints.js';
 import { groupCommit, openDatabase, type Db } from '../../src/lib/sqlite.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'group-commit-'));
@@ -109,5 +110,38 @@ describe('checkpoints in the background', () => {
     const reader = new Database(file, { readonly: true });
     expect(reader.prepare('SELECT count(*) FROM kv').pluck().get()).toBe(1000);
     reader.close();
+  });
+
+  it('checkpoints only after commits: an idle database is left alone', async () => {
+    const { db, file } = open();
+    const checkpoints = checkpointInBackground(db);
+    const put = db.prepare<[string, number]>('INSERT INTO kv VALUES (?, ?)');
+    const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      // Idle: the worker looks at the commit count every few ms and finds nothing to do.
+      await sleep(500);
+      expect(checkpoints.runs()).toBe(0);
+      // One commit: checkpointed once it is old enough, though no others gathered behind it.
+      const empty = statSync(file).size;
+      put.run('one', 1);
+      checkpoints.afterCommit();
+      await vi.waitFor(() => expect(checkpoints.runs()).toBe(1), { timeout: 5000, interval: 20 });
+      expect(statSync(file).size).toBeGreaterThan(empty);
+      // Nothing committed since: no further checkpoint.
+      await sleep(500);
+      expect(checkpoints.runs()).toBe(1);
+      // A burst of commits: checkpointed again.
+      for (let i = 0; i < 20; i++) {
+        put.run(`burst${i}`, i);
+        checkpoints.afterCommit();
+      }
+      await vi.waitFor(() => expect(checkpoints.runs()).toBeGreaterThanOrEqual(2), {
+        timeout: 5000,
+        interval: 20,
+      });
+    } finally {
+      await checkpoints.close();
+      db.close();
+    }
   });
 });

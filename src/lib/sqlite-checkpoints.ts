@@ -16,15 +16,17 @@
  * only what was written since the worker's last pass, and the next BEGIN restarts the WAL.
  *
  * The worker checkpoints only after commits, and not after every few: the writer counts its
- * commits in shared memory (no message, no wake-up), and the worker, looking every TICK_MS,
+ * commits in shared memory, and the worker, looking every TICK_MS while commits come in,
  * checkpoints once BATCH_COMMITS commits have gathered or the oldest unchecked one is
- * MAX_AGE_MS old. Before, it checkpointed every 20 ms whatever happened and posted the WAL's
- * length each time: an idle process woke 100 times a second per database (3.6-6 % of a core
- * for the three stores on this VM, 1.2 % after), and at 100 checkouts/s every checkpoint
- * copied the pages of one or two commits and fsynced twice for them (strace: 2.8 fsyncs and
- * ~48 pwrites per checkout). A checkpoint is also when the WAL reaches the disk (commits are
- * not fsynced, synchronous=NORMAL), so MAX_AGE_MS bounds what a power loss can take; a
- * process crash takes nothing either way.
+ * MAX_AGE_MS old. When a look finds nothing new it stops looking and waits on the counter
+ * (`Atomics.waitAsync`); the writer's next commit wakes it (`Atomics.notify`, only then), so an
+ * idle process has no timer running for its databases. Before, the worker checkpointed every
+ * 20 ms whatever happened and posted the WAL's length each time: an idle `npm start` process
+ * used 3.7-6.5 % of a core on this VM (0.3-1.6 % without the ticks), and at 100 checkouts/s
+ * every checkpoint copied the pages of one or two commits and fsynced twice for them (strace:
+ * 2.8 fsyncs and ~48 pwrites per checkout). A checkpoint is also when the WAL reaches the disk
+ * (commits are not fsynced, synchronous=NORMAL), so MAX_AGE_MS bounds what a power loss can
+ * take; a process crash takes nothing either way.
  *
  * The worker's code is a string (`eval`) so that it runs unchanged from src/ under the tests
  * and from dist/; it loads better-sqlite3 by the path resolved here.
@@ -33,7 +35,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Db } from './sqlite.js';
 
-/** How often the worker looks at the commit count. */
+/** How often the worker looks at the commit count while commits come in. */
 const TICK_MS = 20;
 /**
  * Commits that make a checkpoint due at the next tick. From ~400 commits/s up, that is every
@@ -45,9 +47,10 @@ const MAX_AGE_MS = 200;
 /** WAL frames (pages, 4 KB) after which the writer makes the WAL start over: ~8 MB. */
 const RESTART_FRAMES = 2048;
 
-/** Slots of the shared counters. */
+/** Slots of the shared counters: commits made, checkpoints run, 1 while the worker waits. */
 const COMMITS = 0;
 const CHECKPOINTS = 1;
+const WAITING = 2;
 
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -57,9 +60,11 @@ const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
 const counters = new Int32Array(workerData.counters);
 let checked = 0;
 let pendingSince = 0;
-const timer = setInterval(() => {
+let timer;
+let closing = false;
+function look() {
   const commits = Atomics.load(counters, ${COMMITS});
-  if (commits === checked) return;
+  if (commits === checked) return rest();
   const now = Date.now();
   if (pendingSince === 0) pendingSince = now;
   if (commits - checked < workerData.batchCommits && now - pendingSince < workerData.maxAgeMs) return;
@@ -70,10 +75,27 @@ const timer = setInterval(() => {
     Atomics.add(counters, ${CHECKPOINTS}, 1);
     parentPort.postMessage(log);
   } catch {
-    // Busy or closing: the next tick tries again; the writer is never affected.
+    // Busy or closing: the next look tries again; the writer is never affected.
   }
-}, workerData.tickMs);
+}
+// Nothing new: stop looking until the writer's next commit. WAITING goes up before the
+// wait compares the counter, so a commit either sees it and notifies, or changed the counter
+// before the comparison and the wait returns at once.
+function rest() {
+  clearInterval(timer);
+  timer = undefined;
+  Atomics.store(counters, ${WAITING}, 1);
+  const wait = Atomics.waitAsync(counters, ${COMMITS}, checked);
+  const wake = () => {
+    Atomics.store(counters, ${WAITING}, 0);
+    if (!closing) timer = setInterval(look, workerData.tickMs);
+  };
+  if (wait.async) wait.value.then(wake);
+  else wake();
+}
+rest();
 parentPort.on('message', () => {
+  closing = true;
   clearInterval(timer);
   db.close();
   parentPort.close();
@@ -94,7 +116,7 @@ export function checkpointInBackground(db: Db): Checkpoints {
   if (db.memory) return { afterCommit: () => undefined, runs: () => 0, close: () => Promise.resolve() };
   db.pragma('wal_autocheckpoint = 0');
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-  const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const shared = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
   const counters = new Int32Array(shared);
   const worker = new Worker(WORKER, {
     eval: true,
@@ -119,6 +141,7 @@ export function checkpointInBackground(db: Db): Checkpoints {
   return {
     afterCommit() {
       Atomics.add(counters, COMMITS, 1);
+      if (Atomics.load(counters, WAITING) === 1) Atomics.notify(counters, COMMITS);
       if (walFrames < RESTART_FRAMES) return;
       // Busy: the worker is mid-checkpoint; the next commit tries again.
       const { busy } = restart.get() as { busy: number };

@@ -240,7 +240,11 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const side of ['B', 'A'] as const) await started[side]?.stop();
+    // Each side is stopped even if stopping the other failed; the first failure is reported.
+    const stopping = (['B', 'A'] as const).map((side) => started[side]?.stop() ?? Promise.resolve());
+    const stopped = await Promise.allSettled(stopping);
+    const failed = stopped.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) console.error('could not stop a side:', failed.reason);
     rmSync(tmp, { recursive: true, force: true });
   }
   const rows = summarise(runs);

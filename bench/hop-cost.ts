@@ -8,7 +8,7 @@
  * Two figures, because they differ by up to 5x on a VM: back to back (each side wakes while
  * its core is still busy), and after an idle pause (each side wakes from an idle, halted
  * core), which is what every hop of a checkout pays at low load. On 2026-11-30 after a
- * reboot, the first fell to 45 µs while the second stayed at 220-310 µs, and a lone checkout
+ * reboot, the first fell to 45-59 µs while the second stayed at 84-222 µs, and a lone checkout
  * still took 7-9 ms: the idle figure is the one that predicts low-load latency.
  */
 import { spawn } from 'node:child_process';
@@ -17,6 +17,7 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { median } from './stats.js';
 
 export interface HopCost {
   /** Round trips measured (after as many again to warm up). */
@@ -120,8 +121,3 @@ export async function measureHopCost(roundTrips = 10_000, idleRoundTrips = 200):
 }
 
 const round1 = (value: number): number => Math.round(value * 10) / 10;
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length / 2)] ?? 0);
-}

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  abMarkdown,
-  median,
-  runOrder,
-  spreadPercent,
-  summarise,
-  type AbRun,
-} from '../../bench/ab-summary.js';
+import { abMarkdown, runOrder, summarise, type AbRun } from '../../bench/ab-summary.js';
+import { median, spreadPercent } from '../../bench/stats.js';
 
 const runOf = (side: 'A' | 'B', round: number, rate: number, cpu: number, p50 = 5): AbRun => ({
   side,

@@ -17,26 +17,26 @@
  * shared VM are the costs at moderate load, and a rate that is the same for both sides is
  * the one comparison a changed peak cannot distort.
  */
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import { readState } from '../src/cluster/state.js';
-import { spawnReady, stopChild } from '../harness/launch.js';
+import { parseArgs } from 'node:util';
+import { startCluster, stopCluster } from '../harness/cluster.js';
+import { startEmbedded } from '../harness/launch.js';
+import { envPairs } from '../src/cluster/options.js';
 import { abMarkdown, runOrder, summarise, type AbRun, type Side } from './ab-summary.js';
-import { GENERATOR, loadAverage, startCpu } from './cpu.js';
+import { GENERATOR, loadAverage, startCpu, systemCpu } from './cpu.js';
 import { startOpenLoop } from './load.js';
 import { call, CREDIT_PER_USER, PRICE, STOCK_PER_ITEM } from './scenarios.js';
-import type { Endpoint } from './targets.js';
+import { TARGETS, type Endpoint, type TargetName } from './targets.js';
 
-const run = promisify(execFile);
 const HOST = '127.0.0.1';
-const TARGETS = ['cluster', 'cluster-lean', 'cluster-all-active', 'embedded'] as const;
-type AbTarget = (typeof TARGETS)[number];
 /** Items and users the orders are drawn from (one line each, see orders/batch_init). */
 const CATALOGUE = 1000;
 const WARMUP_SECONDS = 3;
+
+/** Orders one open-loop run sends (the generator's last interval may round up). */
+const ordersFor = (rate: number, seconds: number): number => Math.ceil(rate * seconds) + 10;
 
 interface SideSpec {
   side: Side;
@@ -52,16 +52,6 @@ interface Started {
   stop(): Promise<void>;
 }
 
-function pairs(list: readonly string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list ?? []) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new Error(`expected K=V, got ${item}`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-
 function describe(spec: SideSpec, here: string): string {
   const parts = [spec.root === here ? 'this checkout' : spec.root];
   for (const [k, v] of Object.entries(spec.serviceEnv)) parts.push(`services ${k}=${v}`);
@@ -69,50 +59,34 @@ function describe(spec: SideSpec, here: string): string {
   return parts.join(', ');
 }
 
-async function startSide(target: AbTarget, spec: SideSpec, dir: string): Promise<Started> {
+async function startSide(target: TargetName, spec: SideSpec, dir: string): Promise<Started> {
   if (target === 'embedded') {
     mkdirSync(dir, { recursive: true });
-    const ready = await spawnReady(
-      process.execPath,
-      [join(spec.root, 'dist/single-process.js')],
-      { PORT: '0', DATA_DIR: dir, LOG_LEVEL: 'warn', ...spec.serviceEnv },
-      30_000,
-    );
-    const pid = ready.child.pid ?? 0;
+    const system = await startEmbedded(dir, spec.serviceEnv, [], spec.root);
+    const pid = system.child.pid ?? 0;
     return {
-      at: { host: HOST, port: ready.port },
+      at: { host: HOST, port: system.port },
       pids: () => ({ embedded: pid }),
-      stop: () => stopChild(ready.child),
+      stop: () => system.stop(),
     };
   }
-  const cli = join(spec.root, 'dist/cluster/cli.js');
-  const env = { ...process.env, GATEWAY_PORT: '0', LOG_LEVEL: 'warn', ...spec.clusterEnv };
-  const down = async (): Promise<void> => {
-    await run(process.execPath, [cli, 'down', '--dir', dir], { env, timeout: 180_000 });
-  };
-  const flags =
-    target === 'cluster-lean' ? ['--lean'] : target === 'cluster-all-active' ? ['--all-active'] : [];
-  const envFlags = Object.entries(spec.serviceEnv).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
-  try {
-    await run(process.execPath, [cli, 'up', '--dir', dir, ...flags, ...envFlags], { env, timeout: 300_000 });
-  } catch (error) {
-    await down().catch(() => undefined);
-    throw error;
-  }
-  const state = () => {
-    const current = readState(dir);
-    if (current === undefined) throw new Error(`no cluster state in ${dir}`);
-    return current;
-  };
+  const cluster = await startCluster(dir, {
+    env: { LOG_LEVEL: 'warn', ...spec.clusterEnv },
+    serviceEnv: spec.serviceEnv,
+    lean: target === 'cluster-lean',
+    allActive: target === 'cluster-all-active',
+    root: spec.root,
+  });
   return {
-    at: { host: HOST, port: state().gatewayPort },
+    at: { host: HOST, port: cluster.state().gatewayPort },
     pids: () =>
       Object.fromEntries(
-        state()
+        cluster
+          .state()
           .components.filter((c) => c.pid > 0)
           .map((c) => [c.name, c.pid]),
       ),
-    stop: down,
+    stop: () => stopCluster(cluster),
   };
 }
 
@@ -151,22 +125,22 @@ async function main(): Promise<void> {
     A: {
       side: 'A',
       root: resolve(values['a-root'] ?? '.'),
-      serviceEnv: pairs(values['a-env']),
-      clusterEnv: pairs(values['a-cluster-env']),
+      serviceEnv: envPairs(values['a-env'], '--a-env'),
+      clusterEnv: envPairs(values['a-cluster-env'], '--a-cluster-env'),
     },
     B: {
       side: 'B',
       root: resolve(values['b-root'] ?? '.'),
-      serviceEnv: pairs(values['b-env']),
-      clusterEnv: pairs(values['b-cluster-env']),
+      serviceEnv: envPairs(values['b-env'], '--b-env'),
+      clusterEnv: envPairs(values['b-cluster-env'], '--b-cluster-env'),
     },
   };
   const order = runOrder(rounds, rates);
   // Fresh orders for every run and the warm-up, drawn in send order.
-  const perRun = (rate: number): number => Math.ceil(rate * seconds) + 10;
   const warmupRate = Math.max(...rates);
-  const warmupCount = Math.ceil(warmupRate * WARMUP_SECONDS) + 10;
-  const ordersNeeded = warmupCount + rounds * rates.reduce((sum, rate) => sum + perRun(rate), 0);
+  const ordersNeeded =
+    ordersFor(warmupRate, WARMUP_SECONDS) +
+    rounds * rates.reduce((sum, rate) => sum + ordersFor(rate, seconds), 0);
 
   const loadBefore = loadAverage();
   console.log(`bench:ab ${target}: load average ${loadBefore.join(' ')}`);
@@ -187,7 +161,7 @@ async function main(): Promise<void> {
     const drive = async (side: Side, rate: number, runSeconds: number) => {
       const { at } = sideOf(side);
       const lo = next[side];
-      const count = Math.ceil(rate * runSeconds) + 10;
+      const count = ordersFor(rate, runSeconds);
       next[side] += count;
       const generator = await startOpenLoop({
         ...at,
@@ -206,9 +180,7 @@ async function main(): Promise<void> {
         const load = await generator.run();
         const cpu = stop();
         const windowSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-        const sideCpu = Object.entries(cpu.processes)
-          .filter(([name]) => name !== GENERATOR)
-          .reduce((sum, [, pct]) => sum + pct, 0);
+        const sideCpu = systemCpu(cpu);
         const committed = load.status['2xx'];
         return {
           committed,

@@ -130,6 +130,13 @@ export function startCpu(pids: Readonly<Record<string, number>>): () => CpuUsage
   };
 }
 
+/** Percent of one core that the measured processes used, the load generator excepted. */
+export function systemCpu(usage: CpuUsage): number {
+  return Object.entries(usage.processes)
+    .filter(([name]) => name !== GENERATOR)
+    .reduce((sum, [, pct]) => sum + pct, 0);
+}
+
 const CORES = readdirSync('/sys/devices/system/cpu').filter((d) => /^cpu[0-9]+$/.test(d)).length || 1;
 
 /**

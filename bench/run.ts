@@ -26,6 +26,7 @@ import { evaluateGoals, hopSentence, markdown, type Report } from './report.js';
 import { measureHopCost } from './hop-cost.js';
 import { GROUPS, runScenarios, scenarioCount, type Group, type Settings } from './scenarios.js';
 import { startTarget, TARGETS, type Running } from './targets.js';
+import { envPairs } from '../src/cluster/options.js';
 import { commitMeasured, resultsDir } from '../scripts/results.js';
 import { ensurePackages } from '../src/cluster/packages.js';
 import { loadClusterConfig } from '../src/lib/config.js';
@@ -88,12 +89,7 @@ async function main(): Promise<void> {
     }
   }
   const settings = values.quick ? QUICK : FULL;
-  const serviceEnv: Record<string, string> = {};
-  for (const pair of values.env ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`--env wants K=V, got ${pair}`);
-    serviceEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const serviceEnv = envPairs(values.env);
   const out = values.out === undefined ? resultsDir('bench') : resolve(values.out);
   const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
   mkdirSync(out, { recursive: true });

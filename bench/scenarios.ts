@@ -10,7 +10,7 @@
  * batch_init of orders replaces orders "0".."n-1" with unpaid ones, which is how each
  * checkout scenario gets orders that have never been checked out.
  */
-import { GENERATOR, memoryMb, startCpu, type CpuUsage } from './cpu.js';
+import { GENERATOR, memoryMb, startCpu, systemCpu, type CpuUsage } from './cpu.js';
 import { runWrk, startOpenLoop, type LoadResult, type Target, type WrkSpec } from './load.js';
 import type { Endpoint, Running } from './targets.js';
 
@@ -120,9 +120,6 @@ export async function runScenarios(
     const load = await generate();
     const endUs = monotonicUs();
     const cpu = stop();
-    const systemCpu = Object.entries(cpu.processes)
-      .filter(([name]) => name !== GENERATOR)
-      .reduce((sum, [, pct]) => sum + pct, 0);
     const result: ScenarioResult = {
       id,
       title,
@@ -130,7 +127,7 @@ export async function runScenarios(
       cpu,
       ratio: id === 'ceiling' ? 1 : ceiling > 0 ? Math.round((load.throughput / ceiling) * 1000) / 1000 : 0,
       cpuUsPerRequest:
-        load.requests > 0 ? Math.round(((systemCpu / 100) * load.seconds * 1e6) / load.requests) : 0,
+        load.requests > 0 ? Math.round(((systemCpu(cpu) / 100) * load.seconds * 1e6) / load.requests) : 0,
       window: { startUs, endUs },
     };
     scenarios.push(result);

@@ -19,7 +19,8 @@ import { redisLeaseProbe, type UnfinishedProbe } from './checker.js';
 import type { Replica } from './takeovers.js';
 
 const run = promisify(execFile);
-const CLI = resolve('dist/cluster/cli.js');
+/** The cluster CLI of the checkout at `root` (built): this one by default. */
+const cliOf = (root = '.'): string => resolve(root, 'dist/cluster/cli.js');
 
 export interface Cluster {
   dir: string;
@@ -40,12 +41,13 @@ export interface Cluster {
   redisGroup(service: string): Promise<{ master: ComponentState; replicas: ComponentState[] }>;
 }
 
-export function clusterAt(dir: string, env: Record<string, string> = {}): Cluster {
+export function clusterAt(dir: string, env: Record<string, string> = {}, root?: string): Cluster {
+  const cliPath = cliOf(root);
   // Redis and the broker require a login: probe as the cluster's operator.
   useClusterSecrets(dir);
   const cli = async (args: string[], timeoutMs = 60_000): Promise<string> =>
     (
-      await run(process.execPath, [CLI, ...args, '--dir', dir], {
+      await run(process.execPath, [cliPath, ...args, '--dir', dir], {
         env: { ...process.env, ...env },
         timeout: timeoutMs,
       })
@@ -120,6 +122,8 @@ export interface ClusterOptions {
   lean?: boolean;
   /** `up --all-active`: both replicas of each service take work (default: one stands by). */
   allActive?: boolean;
+  /** A built checkout whose dist/ runs the cluster (bench:ab's `--x-root`); default this one. */
+  root?: string;
 }
 
 /** Clusters whose directory startCluster made: stopCluster removes it. */
@@ -134,23 +138,24 @@ export async function startCluster(dir?: string, options: ClusterOptions = {}): 
   const env = options.env ?? {};
   const serviceArgs = Object.entries(options.serviceEnv ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
   const cliEnv = { ...process.env, GATEWAY_PORT: '0', ...env };
+  const cli = cliOf(options.root);
   try {
     const flags = [
       ...(options.lean === true ? ['--lean'] : []),
       ...(options.allActive === true ? ['--all-active'] : []),
     ];
-    await run(process.execPath, [CLI, 'up', '--dir', where, ...flags, ...serviceArgs], {
+    await run(process.execPath, [cli, 'up', '--dir', where, ...flags, ...serviceArgs], {
       env: cliEnv,
       timeout: 300_000,
     });
   } catch (error) {
-    await run(process.execPath, [CLI, 'down', '--dir', where], { env: cliEnv, timeout: 180_000 }).catch(
+    await run(process.execPath, [cli, 'down', '--dir', where], { env: cliEnv, timeout: 180_000 }).catch(
       () => undefined,
     );
     if (dir === undefined) rmSync(where, { recursive: true, force: true });
     throw error;
   }
-  const cluster = clusterAt(where, env);
+  const cluster = clusterAt(where, env, options.root);
   if (dir === undefined) temporary.add(cluster);
   return cluster;
 }

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 
 const SINGLE_PROCESS = 'dist/single-process.js';
 
@@ -66,15 +67,19 @@ export interface Running extends Ready {
   kill(): Promise<void>;
 }
 
-/** The whole system in one process on `dataDir` (on a free port); `nodeArgs` go to node. */
+/**
+ * The whole system in one process on `dataDir` (on a free port); `nodeArgs` go to node.
+ * `root` is a built checkout whose dist/ runs (bench:ab's `--x-root`); default this one.
+ */
 export async function startEmbedded(
   dataDir: string,
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  root = '.',
 ): Promise<Running> {
   const ready = await spawnReady(
     process.execPath,
-    [...nodeArgs, SINGLE_PROCESS],
+    [...nodeArgs, join(root, SINGLE_PROCESS)],
     { PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     30_000,
   );

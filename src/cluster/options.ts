@@ -36,6 +36,17 @@ export interface CliOptions {
 
 const COMMANDS: readonly Command[] = ['up', 'down', 'status', 'kill', 'restart'];
 
+/** Repeated `--env K=V` arguments (or another flag's, named in errors) as an environment. */
+export function envPairs(pairs: readonly string[] | undefined, flag = '--env'): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`${flag} wants K=V, got ${pair}`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
 export function parseCli(argv: readonly string[], cfg: ClusterConfig): CliOptions {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -58,12 +69,7 @@ export function parseCli(argv: readonly string[], cfg: ClusterConfig): CliOption
     if (values.only !== 'infra') throw new Error(`--only accepts infra, got ${values.only}`);
     groups.delete('services');
   }
-  const serviceEnv: Record<string, string> = {};
-  for (const pair of values.env ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`--env wants K=V, got ${pair}`);
-    serviceEnv[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
+  const serviceEnv = envPairs(values.env);
   return {
     command: command as Command,
     target,

@@ -42,7 +42,10 @@ const TICK_MS = 20;
  * tick, as before (bench:ab with 64 instead: p99 at 1.5k and 3k checkouts/s +30-40 %).
  */
 const BATCH_COMMITS = 8;
-/** The longest a commit waits for its checkpoint (fewer than BATCH_COMMITS after it). */
+/**
+ * The longest a commit waits for its checkpoint (fewer than BATCH_COMMITS after it), counted
+ * from the first look that sees it: up to a tick more from the commit itself.
+ */
 const MAX_AGE_MS = 200;
 /** WAL frames (pages, 4 KB) after which the writer makes the WAL start over: ~8 MB. */
 const RESTART_FRAMES = 2048;
@@ -105,7 +108,7 @@ parentPort.on('message', () => {
 export interface Checkpoints {
   /** Call right after each COMMIT, outside any transaction. */
   afterCommit(): void;
-  /** Checkpoints the worker has run (for tests and metrics). */
+  /** Checkpoints the worker has run (for the tests). */
   runs(): number;
   /** Stops the worker and closes its connection (before the writer's own close). */
   close(): Promise<void>;

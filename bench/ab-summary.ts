@@ -55,7 +55,8 @@ export interface AbRow {
   /**
    * True when every run of B is below every run of A, or every one above: the only verdict
    * that does not depend on how the noise is distributed. With 3 rounds a side, chance alone
-   * gives it 1 time in 10.
+   * gives it 1 time in 10. Never with fewer than 2 runs a side: one run of each always lies on
+   * one side of the other, which says nothing.
    */
   separated: boolean;
 }
@@ -77,7 +78,9 @@ export function summarise(runs: readonly AbRun[]): AbRow[] {
       const medianA = median(a);
       const medianB = median(b);
       const separated =
-        a.length > 0 && b.length > 0 && (Math.max(...b) < Math.min(...a) || Math.min(...b) > Math.max(...a));
+        a.length >= 2 &&
+        b.length >= 2 &&
+        (Math.max(...b) < Math.min(...a) || Math.min(...b) > Math.max(...a));
       rows.push({
         rate,
         metric,

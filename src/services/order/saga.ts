@@ -15,10 +15,10 @@ import type { Log } from '../../lib/log.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { OK, refused, type Outcome, type Reason } from '../../lib/outcome.js';
 import { backoff } from '../../lib/retry.js';
-import { tracer } from '../../lib/tracing.js';
+import { tracer, type SpanAttributes } from '../../lib/tracing.js';
 import { createDrives } from './drives.js';
 import { ownerLine, transitionLine, type StepRecord } from './journal.js';
-import { keepLease, type Lease } from './lease.js';
+import { createLeaseKeeper, type Lease } from './lease.js';
 import { createOperator, type Operator } from './operator.js';
 import { createRecovery } from './recovery.js';
 import { sendUntilAnswered } from './resend.js';
@@ -108,6 +108,10 @@ export interface Checkout {
   liveSteps(sagaId: string): readonly StepRecord[] | undefined;
 }
 
+const sagaSpanEnd = (result: Outcome): SpanAttributes => ({
+  'checkout.outcome': result.ok ? 'committed' : result.reason,
+});
+
 /** Unfinished sagas the stuck gauge looks at per scrape: bounds its cost on the store. */
 const STUCK_SCAN_LIMIT = 1000;
 
@@ -118,6 +122,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
   const storeRetrier = storeStepRetrier(log, timing.retryMaxMs, deps.storeWaitMs);
   const retryStoreStep = storeRetrier.retry;
   const sendStep = stepSender(sendUntilAnswered(bus, timing.attemptMs, log), metrics);
+  const leases = createLeaseKeeper(store, timing.leaseMs, log);
   const drives = {
     outcomeOf: running.outcomeOf,
     drive,
@@ -163,6 +168,8 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
 
   /** Drives a saga this replica owns, or joins its drive (drives.ts). */
   function drive(saga: Saga): Promise<Outcome> {
+    // Without tracing, no span's attributes and callbacks are built for every saga.
+    if (!tracer().enabled) return running.start(saga, (steps) => runSaga(saga, steps));
     return running.start(saga, (steps) =>
       tracer().inSpan(
         'saga',
@@ -173,7 +180,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
           'saga.epoch': saga.epoch,
         },
         () => runSaga(saga, steps),
-        { end: (result) => ({ 'checkout.outcome': result.ok ? 'committed' : result.reason }) },
+        { end: sagaSpanEnd },
       ),
     );
   }
@@ -193,7 +200,7 @@ export function createCheckout(deps: CheckoutDeps): Checkout {
     // Every line about this saga carries its ids (docs/architecture.md). One bindings object, not a
     // pino child: a child costs ~1.5 µs to make, and most sagas never log a line.
     const ids = { saga_id: saga.sagaId, order_id: saga.orderId };
-    const lease = keepLease(store, saga, timing.leaseMs, log);
+    const lease = leases.keep(saga);
     const persist: RetryStoreStep = (what, step) => retryStoreStep(what, step, ids);
     /** The journal line of a transition, with the steps of the phase it ends; a new phase starts. */
     const ending = (to: SagaState, reason?: Reason): string =>

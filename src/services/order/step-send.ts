@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Commands, Participant, Reply } from '../../bus/bus.js';
 import type { Metrics, StepResult } from '../../lib/metrics.js';
-import { tracer } from '../../lib/tracing.js';
+import { tracer, type SpanAttributes } from '../../lib/tracing.js';
 import { isStepName, type StepRecord } from './journal.js';
 import type { ResendOptions, SendUntilAnswered } from './resend.js';
 
@@ -18,6 +18,10 @@ export type SendStep = <P extends Participant>(
   steps: StepRecord[],
 ) => Promise<Reply | undefined>;
 
+const stepSpanEnd = (answer: Reply | undefined): SpanAttributes => ({
+  'checkout.outcome': answer === undefined ? 'no_answer' : answer.ok ? 'ok' : answer.reason,
+});
+
 /** Sends through `send`; each step's record is pushed onto the `steps` it is given. */
 export function stepSender(send: SendUntilAnswered, metrics: Metrics | undefined): SendStep {
   return (participant, command, deadline, options, steps) => {
@@ -26,20 +30,25 @@ export function stepSender(send: SendUntilAnswered, metrics: Metrics | undefined
       ? { step: command.type, firstSentAt: Date.now(), resends: -1, answeredAt: undefined, answer: undefined }
       : undefined;
     if (record) steps.push(record);
-    const onSend = (): void => {
-      if (record) record.resends += 1;
-    };
+    const sendOptions: ResendOptions =
+      record === undefined
+        ? options
+        : {
+            ...options,
+            onSend: () => {
+              record.resends += 1;
+            },
+          };
     // With tracing on, the step's span is active while it sends: its traceparent goes along.
-    const sending = tracer().inSpan(
-      `saga ${command.type}`,
-      { 'checkout.service': 'order', 'saga.participant': participant },
-      () => send(participant, command, deadline, { ...options, onSend }),
-      {
-        end: (answer) => ({
-          'checkout.outcome': answer === undefined ? 'no_answer' : answer.ok ? 'ok' : answer.reason,
-        }),
-      },
-    );
+    // Without, no span's attributes are built for every step.
+    const sending = tracer().enabled
+      ? tracer().inSpan(
+          `saga ${command.type}`,
+          { 'checkout.service': 'order', 'saga.participant': participant },
+          () => send(participant, command, deadline, sendOptions),
+          { end: stepSpanEnd },
+        )
+      : send(participant, command, deadline, sendOptions);
     return sending.then((answer) => {
       if (record && answer !== undefined) {
         record.answeredAt = Date.now();

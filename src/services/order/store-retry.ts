@@ -65,10 +65,16 @@ export function storeStepRetrier(
       const entry: Pending = { since: Date.now(), error: undefined };
       pending.add(entry);
       try {
-        return await retry(step, {
+        // The first try runs on its own: almost every step succeeds at once, and the retry
+        // loop's options and closures would be made (and kept alive) for nothing.
+        return await step();
+      } catch (first) {
+        // The loop counts that first failure as its try 0: the same pauses and log lines.
+        const failed = first instanceof Error ? first : new Error(String(first));
+        return await retry((attempt) => (attempt === 0 ? Promise.reject(failed) : step()), {
           baseMs: 10,
           maxMs: retryMaxMs,
-          giveUpAfterMs: STORE_RETRY_MS,
+          giveUpAfterMs: STORE_RETRY_MS - (Date.now() - entry.since),
           onRetry: ({ error, attempt }) => {
             entry.error = error;
             log.warn({ ...about, err: error, step: what, attempt }, 'order store step failed; retrying');

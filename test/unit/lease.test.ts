@@ -46,6 +46,18 @@ describe('lease keeper', () => {
     expect(keeper.held()).toBe(0);
   });
 
+  it('counts from the lease as stored: a saga kept late (its begin answered slowly) is renewed in time', async () => {
+    const { store, saga } = await begun();
+    // The begin step took most of the lease: a third of it is left when the driver starts.
+    await sleep(LEASE_MS * 0.65);
+    const keeper = createLeaseKeeper(store, LEASE_MS, silentLog());
+    const lease = keeper.keep(saga);
+    await sleep(LEASE_MS * 0.6);
+    expect(await store.takeOver(saga.sagaId, 'b', Date.now(), Date.now() + LEASE_MS)).toBeUndefined();
+    expect(lease.lost).toBe(false);
+    lease.stop();
+  });
+
   it('stops renewing once stopped: the lease then runs out', async () => {
     const { store, saga } = await begun();
     const keeper = createLeaseKeeper(store, LEASE_MS, silentLog());

@@ -7,11 +7,11 @@
  * lives to its first renewal, yet a timer of its own (a Timeout, its closure and the lease,
  * alive for the whole saga) was a third of what every saga in flight kept on the heap, and
  * what a young-generation GC finds alive there is moved to the old generation (profile in
- * docs/performance.md). The keeper looks every leaseMs/6 and renews a lease once leaseMs/3
- * has passed since it was taken or last renewed: the first attempt comes 1/3–1/2 of the way
- * into the lease, a failed one is tried again a sixth later, as with a timer per saga at
- * leaseMs/3. The timer runs only while some lease is held, and stops at the first look that
- * finds none.
+ * docs/performance.md). The keeper looks every leaseMs/8 and renews a lease once a quarter of
+ * it has run, counted from the saga's stored `leaseUntil` (set before the begin step that took
+ * it, which a loaded store may answer late): the first attempt comes 1/4–3/8 of the way in,
+ * a failed one is tried again an eighth later. The timer runs only while some lease is held,
+ * and stops at the first look that finds none.
  */
 import type { Log } from '../../lib/log.js';
 import type { OrderStore, Saga } from './store.js';
@@ -32,13 +32,14 @@ export interface LeaseKeeper {
 class Held implements Lease {
   lost = false;
   renewing = false;
-  /** When the lease was taken or last renewed (ms since the epoch). */
-  since = Date.now();
+  /** When the lease runs out as last written (ms since the epoch). */
+  expires: number;
 
   constructor(
     private readonly held: Map<Held, Saga>,
     saga: Saga,
   ) {
+    this.expires = saga.leaseUntil;
     held.set(this, saga);
   }
 
@@ -49,7 +50,8 @@ class Held implements Lease {
 
 export function createLeaseKeeper(store: OrderStore, leaseMs: number, log: Log): LeaseKeeper {
   const held = new Map<Held, Saga>();
-  const renewEveryMs = Math.max(1, Math.floor(leaseMs / 3));
+  /** A lease with this much or less left is renewed. */
+  const renewBelowMs = (leaseMs * 3) / 4;
   let timer: NodeJS.Timeout | undefined;
 
   function renew(lease: Held, saga: Saga): void {
@@ -59,7 +61,7 @@ export function createLeaseKeeper(store: OrderStore, leaseMs: number, log: Log):
       .renewLease(saga.sagaId, saga.epoch, until)
       .then((renewed) => {
         if (renewed) {
-          lease.since = until - leaseMs;
+          lease.expires = until;
           return;
         }
         lease.lost = true;
@@ -81,9 +83,9 @@ export function createLeaseKeeper(store: OrderStore, leaseMs: number, log: Log):
       timer = undefined;
       return;
     }
-    const due = Date.now() - renewEveryMs;
+    const due = Date.now() + renewBelowMs;
     for (const [lease, saga] of held) {
-      if (!lease.renewing && lease.since <= due) renew(lease, saga);
+      if (!lease.renewing && lease.expires <= due) renew(lease, saga);
     }
   }
 
@@ -91,7 +93,7 @@ export function createLeaseKeeper(store: OrderStore, leaseMs: number, log: Log):
     keep(saga) {
       const lease = new Held(held, saga);
       if (timer === undefined) {
-        timer = setInterval(look, Math.max(1, Math.floor(leaseMs / 6)));
+        timer = setInterval(look, Math.max(1, Math.floor(leaseMs / 8)));
         timer.unref();
       }
       return lease;

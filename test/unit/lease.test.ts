@@ -15,10 +15,8 @@ afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.close()));
 });
 
-/** A store with one order checked out: the saga, owned by 'a' with a fresh lease. */
-async function begun(orderId = 'o'): Promise<{ store: OrderStore; saga: Saga }> {
-  const store = openSqliteOrderStore(':memory:', { recordTtlMs: 60_000 });
-  stores.push(store);
+/** Checks order `orderId` out in `store`: the saga, owned by 'a' with a fresh lease. */
+async function beginIn(store: OrderStore, orderId: string): Promise<Saga> {
   await store.putOrders([{ orderId, userId: 'u', items: [['i', 1]], totalCost: 1 }]);
   const now = Date.now();
   const begin = await store.beginCheckout(orderId, {
@@ -28,7 +26,14 @@ async function begun(orderId = 'o'): Promise<{ store: OrderStore; saga: Saga }> 
     deadline: now + 60_000,
   });
   if (begin.kind !== 'started') throw new Error(`begin answered ${begin.kind}`);
-  return { store, saga: begin.saga };
+  return begin.saga;
+}
+
+/** A store with one order checked out. */
+async function begun(orderId = 'o'): Promise<{ store: OrderStore; saga: Saga }> {
+  const store = openSqliteOrderStore(':memory:', { recordTtlMs: 60_000 });
+  stores.push(store);
+  return { store, saga: await beginIn(store, orderId) };
 }
 
 describe('lease keeper', () => {
@@ -82,17 +87,9 @@ describe('lease keeper', () => {
   it('keeps the leases of many sagas with one keeper, each on its own', async () => {
     const one = await begun('o1');
     const keeper = createLeaseKeeper(one.store, LEASE_MS, silentLog());
-    await one.store.putOrders([{ orderId: 'o2', userId: 'u', items: [['i', 1]], totalCost: 1 }]);
-    const now = Date.now();
-    const second = await one.store.beginCheckout('o2', {
-      sagaId: 'saga-o2',
-      owner: 'a',
-      leaseUntil: now + LEASE_MS,
-      deadline: now + 60_000,
-    });
-    if (second.kind !== 'started') throw new Error(second.kind);
+    const second = await beginIn(one.store, 'o2');
     const first = keeper.keep(one.saga);
-    keeper.keep(second.saga).stop();
+    keeper.keep(second).stop();
     expect(keeper.held()).toBe(1);
     await sleep(LEASE_MS * 2);
     const takeOver = (sagaId: string) => one.store.takeOver(sagaId, 'b', Date.now(), Date.now() + LEASE_MS);

@@ -36,11 +36,11 @@ class Held implements Lease {
   expires: number;
 
   constructor(
-    private readonly held: Map<Held, Saga>,
-    saga: Saga,
+    private readonly held: Set<Held>,
+    readonly saga: Saga,
   ) {
     this.expires = saga.leaseUntil;
-    held.set(this, saga);
+    held.add(this);
   }
 
   stop(): void {
@@ -49,12 +49,13 @@ class Held implements Lease {
 }
 
 export function createLeaseKeeper(store: OrderStore, leaseMs: number, log: Log): LeaseKeeper {
-  const held = new Map<Held, Saga>();
+  const held = new Set<Held>();
   /** A lease with this much or less left is renewed. */
   const renewBelowMs = (leaseMs * 3) / 4;
   let timer: NodeJS.Timeout | undefined;
 
-  function renew(lease: Held, saga: Saga): void {
+  function renew(lease: Held): void {
+    const { saga } = lease;
     lease.renewing = true;
     const until = Date.now() + leaseMs;
     store
@@ -84,8 +85,8 @@ export function createLeaseKeeper(store: OrderStore, leaseMs: number, log: Log):
       return;
     }
     const due = Date.now() + renewBelowMs;
-    for (const [lease, saga] of held) {
-      if (!lease.renewing && lease.expires <= due) renew(lease, saga);
+    for (const lease of held) {
+      if (!lease.renewing && lease.expires <= due) renew(lease);
     }
   }
 
